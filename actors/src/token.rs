@@ -1,0 +1,177 @@
+//! Resume tokens: what a participant needs to get back into its session after a dropped socket
+//! or a relay restart, signed with HMAC-SHA256 so a client can hold it but not forge it.
+//!
+//! Format: `base64url(claims JSON) "." base64url(HMAC(claims JSON))`. Tokens are opaque to
+//! clients. They are signed, not encrypted: the host's token carries its password hash (the
+//! host set that password, so nothing leaks to anyone who did not know it).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::familiar::Familiar;
+use crate::protocol::Role;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What a token says about its holder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResumeClaims {
+    /// The session code (normalised).
+    pub code: String,
+    /// The session id, so a token never reaches a different session that reuses the code.
+    pub session_id: String,
+    pub user_id: String,
+    pub role: Role,
+    pub username: String,
+    pub familiar: Familiar,
+    /// Unix seconds after which the token is refused.
+    pub exp: u64,
+    /// For the host only: what it takes to recreate the session after a restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostClaims>,
+}
+
+/// The facts a host's token carries to recreate its session under the same code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostClaims {
+    pub name: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// Users the host kicked: they stay out, also after a restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kicked: Vec<String>,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not a token, or its signature does not match.
+    Invalid,
+    /// Genuine but past its expiry.
+    Expired,
+}
+
+/// Signs and checks tokens with one secret.
+pub struct TokenSigner {
+    key: Vec<u8>,
+}
+
+impl TokenSigner {
+    /// A signer for `secret` (the `SESSION_SECRET`).
+    pub fn new(secret: &[u8]) -> Self {
+        TokenSigner {
+            key: secret.to_vec(),
+        }
+    }
+
+    /// A signer with a random secret: tokens survive dropped sockets but not a restart.
+    pub fn random() -> Self {
+        let key: [u8; 32] = rand::random();
+        TokenSigner { key: key.to_vec() }
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // ok: HMAC accepts keys of any length.
+        HmacSha256::new_from_slice(&self.key).expect("hmac takes any key length")
+    }
+
+    /// The token for `claims`.
+    pub fn sign(&self, claims: &ResumeClaims) -> String {
+        // ok: claims are plain strings, numbers and enums, which always serialize.
+        let body = serde_json::to_vec(claims).expect("claims serialize");
+        let mut mac = self.mac();
+        mac.update(&body);
+        let signature = mac.finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&body),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    /// The claims of a genuine, unexpired token.
+    pub fn verify(&self, token: &str) -> Result<ResumeClaims, TokenError> {
+        let (body, signature) = token.split_once('.').ok_or(TokenError::Invalid)?;
+        let body = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| TokenError::Invalid)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenError::Invalid)?;
+        let mut mac = self.mac();
+        mac.update(&body);
+        // Constant-time comparison.
+        mac.verify_slice(&signature)
+            .map_err(|_| TokenError::Invalid)?;
+        let claims: ResumeClaims =
+            serde_json::from_slice(&body).map_err(|_| TokenError::Invalid)?;
+        if claims.exp < unix_now() {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: u64) -> ResumeClaims {
+        ResumeClaims {
+            code: "ABCDEFGHJK".into(),
+            session_id: "s".into(),
+            user_id: "u".into(),
+            role: Role::Guest,
+            username: "Ana".into(),
+            familiar: Familiar::default_for("Ana"),
+            exp,
+            host: None,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let signer = TokenSigner::new(b"secret");
+        let c = claims(unix_now() + 60);
+        assert_eq!(signer.verify(&signer.sign(&c)), Ok(c));
+    }
+
+    #[test]
+    fn forged_and_foreign_tokens_are_invalid() {
+        let signer = TokenSigner::new(b"secret");
+        let token = signer.sign(&claims(unix_now() + 60));
+        let other = TokenSigner::new(b"other");
+        assert_eq!(other.verify(&token), Err(TokenError::Invalid));
+        let (body, sig) = token.split_once('.').unwrap();
+        let mut forged = claims(unix_now() + 60);
+        forged.role = Role::Host;
+        let forged_body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
+        assert_eq!(
+            signer.verify(&format!("{forged_body}.{sig}")),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(signer.verify(body), Err(TokenError::Invalid));
+        assert_eq!(signer.verify("garbage.!!"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn expired_tokens_say_so() {
+        let signer = TokenSigner::new(b"secret");
+        let token = signer.sign(&claims(unix_now() - 1));
+        assert_eq!(signer.verify(&token), Err(TokenError::Expired));
+    }
+}

@@ -1,0 +1,83 @@
+// Generated from actors/src/protocol.rs by ts-rs (actors/src/bindings.rs). Do not edit:
+// run `UPDATE_BINDINGS=1 cargo test -p familiar-actors --test bindings` instead.
+
+/** A familiar as a client may send it: any field may be missing or wrong (defaults apply). */
+export type FamiliarInput = Partial<Familiar> | Record<string, unknown>;
+
+export type Variant = "halo" | "ember" | "prism";
+
+export type Accent = "drift" | "orbit" | "ripple";
+
+export type Familiar = { variant: Variant, 
+/**
+ * `#rrggbb`, lower-case.
+ */
+color: string, accent: Accent, seed: number, };
+
+export type Role = "host" | "listener" | "guest";
+
+export type IcePath = "direct" | "stun" | "turn";
+
+export type IceServer = { urls: string | string[], username?: string, credential?: string, };
+
+export type TrackMeta = { title?: string, artist?: string, album?: string, bpm?: number, };
+
+export type PlaybackState = { track_id: string | null, is_playing: boolean, position_ms: number, };
+
+export type ParticipantView = { user_id: string, username: string, role: Role, familiar: Familiar, 
+/**
+ * RFC 3339, UTC.
+ */
+joined_at: string, webrtc_connected: boolean, 
+/**
+ * How this member's audio connected, once it reported (our addition).
+ */
+ice_path?: IcePath, 
+/**
+ * True while the member's socket is down within the grace period (our addition).
+ */
+away: boolean, };
+
+export type SessionView = { id: string, code: string, name: string, host_id: string, created_at: string, participant_count: number, webrtc_enabled: boolean, has_password: boolean, playback_state: PlaybackState, 
+/**
+ * The last `track_meta` the host sent, so a late joiner sees the title at once.
+ */
+track_meta?: TrackMeta, 
+/**
+ * Host first, then in join order.
+ */
+participants: Array<ParticipantView>, };
+
+export type PublicSession = { code: string, name: string, participant_count: number, has_password: boolean, 
+/**
+ * Whether this relay hands out TURN servers, so the guest page can explain ICE failures.
+ */
+turn_available: boolean, };
+
+export type ErrorCode = "bad_json" | "not_object" | "missing_type" | "invalid_message" | "binary_not_supported" | "already_in_session" | "session_not_found" | "invalid_password" | "session_full" | "server_full" | "not_host" | "cannot_kick" | "host_cannot_request_offer" | "not_allowed" | "kicked" | "chat_too_long" | "chat_empty" | "rate_limited" | "join_throttled" | "invalid_token" | "token_expired" | "host_not_back" | "internal";
+
+export type JoinFields = { code: string, guest_name?: string, username?: string, password?: string, familiar?: FamiliarInput | null, };
+
+export type ClientMessage = { "type": "create", name?: string, username?: string, password?: string, familiar?: FamiliarInput | null, } | { "type": "join" } & JoinFields | { "type": "join_guest" } & JoinFields | { "type": "resume", token: string, 
+/**
+ * The highest `seq` this client saw; what came after it is replayed.
+ */
+last_seq?: number, } | { "type": "update_familiar", familiar?: FamiliarInput | null, } | { "type": "playback", 
+/**
+ * Absent: keep the stored value; `null`: no track.
+ */
+track_id?: string | null, is_playing?: boolean, position_ms?: number, track_meta?: TrackMeta | null, } | { "type": "sync_request", } | { "type": "chat", message: string, } | { "type": "reaction", kind: string, } | { "type": "kick", target_user_id: string, } | { "type": "leave", } | { "type": "webrtc_request", } | { "type": "webrtc_offer", target_user_id: string, sdp: unknown, } | { "type": "webrtc_answer", sdp: unknown, } | { "type": "webrtc_ice", target_user_id?: string, candidate: unknown, } | { "type": "webrtc_connected", connected: boolean, 
+/**
+ * How the audio connected (our addition; old clients omit it).
+ */
+path?: IcePath, 
+/**
+ * Where the connection failed, when `connected` is false (our addition).
+ */
+failed_stage?: string, };
+
+export type ServerMessage = { "type": "session_created", session: SessionView, your_user_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_joined", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_resumed", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "guest_joined", user_id: string, username: string, peer_id: string, familiar: Familiar, participant_count: number, } | { "type": "user_joined", user: ParticipantView, participant_count: number, } | { "type": "user_updated", user: ParticipantView, } | { "type": "playback_update", track_id: string | null, is_playing: boolean, position_ms: number, track_meta?: TrackMeta, heartbeat?: boolean, seq?: number, } | { "type": "sync_response", track_id: string | null, is_playing: boolean, position_ms: number, } | { "type": "chat", user_id: string, username: string, message: string, seq?: number, } | { "type": "user_reaction", user_id: string, username: string, kind: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+timestamp: number, seq?: number, } | { "type": "user_kicked", user_id: string, reason: string, } | { "type": "user_left", user_id: string, participant_count: number, reason?: string, } | { "type": "user_away", user_id: string, } | { "type": "user_back", user_id: string, } | { "type": "host_away", user_id: string, grace_ms: number, } | { "type": "left", } | { "type": "webrtc_create_offer", target_user_id: string, peer_id: string, } | { "type": "webrtc_offer", sdp: unknown, from_user_id: string, } | { "type": "webrtc_answer", sdp: unknown, from_user_id: string, } | { "type": "webrtc_ice", candidate: unknown, from_user_id: string, } | { "type": "webrtc_state_changed", user_id: string, connected: boolean, path?: IcePath, failed_stage?: string, } | { "type": "session_ended", reason: string, } | { "type": "token_refreshed", resume_token: string, } | { "type": "server_restarting", retry_after_ms: number, } | { "type": "error", message: string, code: ErrorCode, retry_after_ms?: number, };
