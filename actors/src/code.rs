@@ -71,7 +71,10 @@ mod tests {
 
     #[test]
     fn parse_is_case_and_separator_insensitive() {
-        assert_eq!(SessionCode::parse(" abcde-fghjk "), SessionCode::parse("ABCDEFGHJK"));
+        assert_eq!(
+            SessionCode::parse(" abcde-fghjk "),
+            SessionCode::parse("ABCDEFGHJK")
+        );
         assert_eq!(SessionCode::parse("ab cd").as_str(), "ABCD");
     }
 

@@ -79,21 +79,73 @@ impl Metrics {
             registry: Registry::default(),
         };
         let r = &mut registry;
-        r.register("sessions_live", "Sessions alive now", m.sessions_live.clone());
-        r.register("participants_live", "Participants in sessions now", m.participants_live.clone());
-        r.register("sockets_live", "WebSocket connections open now", m.sockets_live.clone());
-        r.register("sessions_created", "Sessions created since start", m.sessions_created.clone());
+        r.register(
+            "sessions_live",
+            "Sessions alive now",
+            m.sessions_live.clone(),
+        );
+        r.register(
+            "participants_live",
+            "Participants in sessions now",
+            m.participants_live.clone(),
+        );
+        r.register(
+            "sockets_live",
+            "WebSocket connections open now",
+            m.sockets_live.clone(),
+        );
+        r.register(
+            "sessions_created",
+            "Sessions created since start",
+            m.sessions_created.clone(),
+        );
         r.register("joins", "Join attempts by outcome", m.joins.clone());
-        r.register("messages_in", "Client messages received by type", m.messages_in.clone());
-        r.register("rate_limited", "Client messages dropped by the rate limiter by type", m.rate_limited.clone());
-        r.register("errors_sent", "Error frames sent by code", m.errors_sent.clone());
-        r.register("sockets_closed", "Sockets closed by reason", m.sockets_closed.clone());
-        r.register("ice_outcomes", "ICE outcomes reported by guests", m.ice_outcomes.clone());
-        r.register("turn_mints", "Cloudflare TURN mint requests by outcome", m.turn_mints.clone());
-        r.register("turn_mint_seconds", "Cloudflare TURN mint latency", m.turn_mint_seconds.clone());
+        r.register(
+            "messages_in",
+            "Client messages received by type",
+            m.messages_in.clone(),
+        );
+        r.register(
+            "rate_limited",
+            "Client messages dropped by the rate limiter by type",
+            m.rate_limited.clone(),
+        );
+        r.register(
+            "errors_sent",
+            "Error frames sent by code",
+            m.errors_sent.clone(),
+        );
+        r.register(
+            "sockets_closed",
+            "Sockets closed by reason",
+            m.sockets_closed.clone(),
+        );
+        r.register(
+            "ice_outcomes",
+            "ICE outcomes reported by guests",
+            m.ice_outcomes.clone(),
+        );
+        r.register(
+            "turn_mints",
+            "Cloudflare TURN mint requests by outcome",
+            m.turn_mints.clone(),
+        );
+        r.register(
+            "turn_mint_seconds",
+            "Cloudflare TURN mint latency",
+            m.turn_mint_seconds.clone(),
+        );
         r.register("resumes", "Resume attempts by outcome", m.resumes.clone());
-        r.register("join_seconds", "Join request to session_joined queued", m.join_seconds.clone());
-        r.register("relay_seconds", "Relayed message arrival to queued for recipients", m.relay_seconds.clone());
+        r.register(
+            "join_seconds",
+            "Join request to session_joined queued",
+            m.join_seconds.clone(),
+        );
+        r.register(
+            "relay_seconds",
+            "Relayed message arrival to queued for recipients",
+            m.relay_seconds.clone(),
+        );
         Metrics { registry, ..m }
     }
 

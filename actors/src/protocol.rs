@@ -509,7 +509,9 @@ impl ServerMessage {
     /// Serializes once; the text is then shared by every recipient of a broadcast.
     pub fn to_text(&self) -> bytestring::ByteString {
         // ok: every field is a String, number, bool or serde_json::Value, none of which fail.
-        serde_json::to_string(self).expect("ServerMessage serializes").into()
+        serde_json::to_string(self)
+            .expect("ServerMessage serializes")
+            .into()
     }
 }
 
@@ -637,7 +639,10 @@ mod tests {
     fn playback_distinguishes_absent_and_null_track() {
         let absent = parse_client_message(r#"{"type":"playback","is_playing":true}"#).unwrap();
         let null = parse_client_message(r#"{"type":"playback","track_id":null}"#).unwrap();
-        assert!(matches!(absent, ClientMessage::Playback { track_id: None, .. }));
+        assert!(matches!(
+            absent,
+            ClientMessage::Playback { track_id: None, .. }
+        ));
         assert!(matches!(
             null,
             ClientMessage::Playback {
@@ -651,7 +656,10 @@ mod tests {
     fn classifies_bad_frames() {
         assert_eq!(parse_client_message("{"), Err(ParseError::BadJson));
         assert_eq!(parse_client_message("[1]"), Err(ParseError::NotObject));
-        assert_eq!(parse_client_message(r#"{"a":1}"#), Err(ParseError::MissingType));
+        assert_eq!(
+            parse_client_message(r#"{"a":1}"#),
+            Err(ParseError::MissingType)
+        );
         assert_eq!(
             parse_client_message(r#"{"type":"dance"}"#),
             Err(ParseError::UnknownType("dance".into()))

@@ -21,8 +21,8 @@ use crate::familiar::{clean_name, Familiar};
 use crate::password;
 use crate::protocol::{PublicSession, Role};
 use crate::session::{
-    Conn, Core, GetPublic, JoinError, Joined, MinuteWindow, Restored, Resume, Session,
-    SessionInit, SessionKey, SessionStopped, Shutdown,
+    Conn, Core, GetPublic, JoinError, Joined, MinuteWindow, Restored, Resume, Session, SessionInit,
+    SessionKey, SessionStopped, Shutdown,
 };
 use crate::token::TokenError;
 
@@ -148,11 +148,11 @@ impl Handler<Create> for Registry {
         if self.at_capacity() {
             return Box::pin(fut::ready(Err(JoinError::ServerFull(limits.max_sessions))));
         }
-        let password = msg
-            .password
-            .clone()
-            .filter(|p| !p.is_empty())
-            .map(|p| p.chars().take(limits.max_password_bytes).collect::<String>());
+        let password = msg.password.clone().filter(|p| !p.is_empty()).map(|p| {
+            p.chars()
+                .take(limits.max_password_bytes)
+                .collect::<String>()
+        });
         self.pending += 1;
         Box::pin(
             async move {
@@ -348,7 +348,11 @@ impl Handler<SessionStopped> for Registry {
     type Result = ();
 
     fn handle(&mut self, msg: SessionStopped, _: &mut Context<Self>) {
-        if self.sessions.get(&msg.code).is_some_and(|e| e.key == msg.key) {
+        if self
+            .sessions
+            .get(&msg.code)
+            .is_some_and(|e| e.key == msg.key)
+        {
             self.sessions.remove(&msg.code);
             if msg.ended {
                 self.ended.insert(msg.code, Instant::now());

@@ -801,7 +801,13 @@ impl Session {
     }
 
     /// Handles one in-session message from member `index`.
-    fn command(&mut self, index: usize, msg: ClientMessage, received: Instant, ctx: &mut Context<Self>) {
+    fn command(
+        &mut self,
+        index: usize,
+        msg: ClientMessage,
+        received: Instant,
+        ctx: &mut Context<Self>,
+    ) {
         let is_host = index == 0;
         let limits = &self.core.limits;
         match msg {
@@ -869,7 +875,10 @@ impl Session {
                     m.send(Outbound::Frame(frame.clone()));
                 }
                 self.remember(seq, frame);
-                self.core.metrics.relay_seconds.observe(received.elapsed().as_secs_f64());
+                self.core
+                    .metrics
+                    .relay_seconds
+                    .observe(received.elapsed().as_secs_f64());
             }
             ClientMessage::Reaction { kind } => {
                 const KINDS: [&str; 4] = ["cheer", "pulse", "wave", "spark"];
@@ -939,7 +948,10 @@ impl Session {
                     };
                     self.send_to(target, &offer);
                 }
-                self.core.metrics.relay_seconds.observe(received.elapsed().as_secs_f64());
+                self.core
+                    .metrics
+                    .relay_seconds
+                    .observe(received.elapsed().as_secs_f64());
             }
             ClientMessage::WebrtcAnswer { sdp } => {
                 if is_host {
@@ -950,7 +962,10 @@ impl Session {
                     from_user_id: self.members[index].user_id.clone(),
                 };
                 self.send_to(0, &answer);
-                self.core.metrics.relay_seconds.observe(received.elapsed().as_secs_f64());
+                self.core
+                    .metrics
+                    .relay_seconds
+                    .observe(received.elapsed().as_secs_f64());
             }
             ClientMessage::WebrtcIce {
                 target_user_id,
@@ -971,7 +986,10 @@ impl Session {
                     };
                     self.send_to(target, &ice);
                 }
-                self.core.metrics.relay_seconds.observe(received.elapsed().as_secs_f64());
+                self.core
+                    .metrics
+                    .relay_seconds
+                    .observe(received.elapsed().as_secs_f64());
             }
             ClientMessage::WebrtcConnected {
                 connected,
@@ -1028,7 +1046,9 @@ impl Actor for Session {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.core.metrics.sessions_live.inc();
         self.core.metrics.participants_live.inc();
-        ctx.run_interval(self.core.limits.heartbeat_interval, |act, _| act.heartbeat());
+        ctx.run_interval(self.core.limits.heartbeat_interval, |act, _| {
+            act.heartbeat()
+        });
         if let Some((conn, last_seq)) = self.pending_host.take() {
             let host = &self.members[0];
             let reply = match last_seq {
@@ -1078,7 +1098,10 @@ impl Handler<Join> for Session {
         let Some(hash) = self.password_hash.clone() else {
             return Box::pin(fut::ready(self.join_now(msg)));
         };
-        if let Some(retry_after_ms) = self.wrong_passwords.blocked(limits.wrong_passwords_per_minute) {
+        if let Some(retry_after_ms) = self
+            .wrong_passwords
+            .blocked(limits.wrong_passwords_per_minute)
+        {
             return Box::pin(fut::ready(Err(JoinError::Throttled { retry_after_ms })));
         }
         let given = msg.password.clone().unwrap_or_default();

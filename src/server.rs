@@ -1,0 +1,159 @@
+//! Assembles and runs the relay: the shared state, the registry and session arbiters, the public
+//! HTTP server, the private metrics server, and the graceful shutdown that tells every
+//! participant `server_restarting` before the sockets close.
+//!
+//! `run` takes its listeners and its shutdown trigger as parameters (as mini-redis does), so
+//! tests run the real server on `127.0.0.1:0` and drive shutdown themselves.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpServer};
+use familiar_actors::ice::IceServerSource;
+use familiar_actors::metrics::Metrics;
+use familiar_actors::registry::{Registry, ShutdownAll};
+use familiar_actors::session::Core;
+use familiar_actors::token::TokenSigner;
+
+use crate::config::{Config, Rate};
+use crate::http;
+use crate::turn::{self, TurnService};
+
+/// What every request handler and connection shares.
+pub struct AppState {
+    pub config: Config,
+    pub core: Arc<Core>,
+    pub registry: Addr<Registry>,
+    pub turn: Arc<TurnService>,
+    /// The per-connection rate classes, read on every message.
+    pub rates: [Rate; 3],
+}
+
+fn thread_count(configured: usize) -> usize {
+    if configured > 0 {
+        configured
+    } else {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+}
+
+/// Runs the relay on `listener` (and `/metrics` on `metrics_listener`) until `shutdown`
+/// resolves, then drains: every participant hears `server_restarting`, sockets close with 1012,
+/// and the function returns once they are closed or the drain time is up.
+///
+/// Must be called inside an actix system. Errors are I/O errors from starting the servers.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    let turn = turn::start(config.turn(), metrics.clone());
+    let tokens = match config.session_secret.as_deref().filter(|s| !s.is_empty()) {
+        Some(secret) => TokenSigner::new(secret.as_bytes()),
+        None => {
+            log::warn!(
+                "SESSION_SECRET is not set: resume works across dropped sockets, not restarts"
+            );
+            TokenSigner::random()
+        }
+    };
+    let core = Arc::new(Core {
+        limits: config.limits(),
+        ice: turn.clone() as Arc<dyn IceServerSource>,
+        metrics,
+        tokens,
+    });
+    let arbiters: Vec<Arbiter> = (0..thread_count(config.session_threads))
+        .map(|_| Arbiter::new())
+        .collect();
+    let registry =
+        Registry::new(core.clone(), arbiters.iter().map(Arbiter::handle).collect()).start();
+    let state = Arc::new(AppState {
+        rates: config.rates(),
+        config,
+        core,
+        registry: registry.clone(),
+        turn,
+    });
+
+    let app_state = state.clone();
+    let static_dir = state.config.static_dir.clone();
+    let public = HttpServer::new(move || {
+        let static_dir = static_dir.clone();
+        App::new()
+            .app_data(web::Data::new(app_state.clone()))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("X-Content-Type-Options", "nosniff")),
+            )
+            .configure(move |cfg| http::routes(cfg, &static_dir))
+    })
+    .workers(thread_count(state.config.workers))
+    .disable_signals()
+    .shutdown_timeout(1)
+    .max_connections(50_000)
+    .backlog(4096)
+    .listen(listener)?
+    .run();
+    let public_handle = public.handle();
+    log::info!("listening on port {}", state.config.port);
+
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let metrics_state = state.clone();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::new(metrics_state.clone()))
+                    .route("/metrics", web::get().to(http::metrics))
+            })
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(listener)?
+            .run();
+            Some(server)
+        }
+        None => None,
+    };
+    let metrics_handle = metrics_server.as_ref().map(|s| s.handle());
+    if let Some(server) = metrics_server {
+        actix_rt::spawn(server);
+    }
+
+    let mut public_task = actix_rt::spawn(public);
+    tokio::select! {
+        _ = shutdown => {}
+        result = &mut public_task => {
+            return result.unwrap_or(Ok(()));
+        }
+    }
+
+    let started = Instant::now();
+    let sessions = registry.send(ShutdownAll).await.unwrap_or(0);
+    let drain = Duration::from_millis(state.config.shutdown_drain_ms);
+    // Sockets close as clients answer the close frames; wait for them within the drain time.
+    while state.core.metrics.sockets_live.get() > 0 && started.elapsed() < drain {
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    log::info!(
+        "shutdown: {sessions} sessions notified, {} sockets still open after {} ms",
+        state.core.metrics.sockets_live.get(),
+        started.elapsed().as_millis()
+    );
+    public_handle.stop(true).await;
+    if let Some(handle) = metrics_handle {
+        handle.stop(false).await;
+    }
+    let _ = public_task.await;
+    for arbiter in arbiters {
+        arbiter.stop();
+    }
+    Ok(())
+}

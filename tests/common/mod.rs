@@ -1,0 +1,300 @@
+//! Test harness: runs the real relay in-process on `127.0.0.1:0` (its own thread and actix
+//! system, real sockets) and speaks real WebSockets to it with tokio-tungstenite.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use familiar_sessions::config::Config;
+use familiar_sessions::server;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for a message that must come.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// A relay running in this process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The configuration tests start from: no STUN (nothing leaves this machine), no static files.
+pub fn test_config() -> Config {
+    let mut config = Config::defaults();
+    config.stun_urls = vec![];
+    config.static_dir = "/nonexistent".into();
+    config.session_threads = 2;
+    config.workers = 2;
+    config.shutdown_drain_ms = 500;
+    config
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts a relay with `configure` applied to [`test_config`].
+    pub fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config();
+        configure(&mut config);
+        Self::start_config(config)
+    }
+
+    pub fn start_config(config: Config) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let metrics_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let metrics_addr = metrics_listener.local_addr().unwrap();
+        Self::start_on(config, listener, metrics_listener, addr, metrics_addr)
+    }
+
+    /// Starts a relay on `addr` (to restart one on the port a previous one used).
+    pub fn start_at(config: Config, addr: SocketAddr) -> Self {
+        let deadline = std::time::Instant::now() + WAIT;
+        let listener = loop {
+            match TcpListener::bind(addr) {
+                Ok(l) => break l,
+                Err(e) if std::time::Instant::now() > deadline => panic!("rebind {addr}: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        };
+        let metrics_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let metrics_addr = metrics_listener.local_addr().unwrap();
+        Self::start_on(config, listener, metrics_listener, addr, metrics_addr)
+    }
+
+    fn start_on(
+        config: Config,
+        listener: TcpListener,
+        metrics_listener: TcpListener,
+        addr: SocketAddr,
+        metrics_addr: SocketAddr,
+    ) -> Self {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            actix_rt::System::new().block_on(async move {
+                let shutdown = async {
+                    let _ = rx.await;
+                };
+                server::run(config, listener, Some(metrics_listener), shutdown)
+                    .await
+                    .unwrap();
+            });
+        });
+        TestServer {
+            addr,
+            metrics_addr,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/api/v1/sessions/ws", self.addr)
+    }
+
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A connected WebSocket client.
+    pub async fn client(&self) -> Client {
+        Client::connect(&self.ws_url()).await
+    }
+
+    /// Triggers the graceful shutdown and waits until the server has stopped.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// Triggers shutdown without waiting (the caller watches its clients meanwhile).
+    pub fn begin_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// `GET path` on the public port: (status, body).
+    pub async fn get(&self, path: &str) -> (u16, String, Vec<(String, String)>) {
+        http_get(self.addr, path).await
+    }
+
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        http_get(self.metrics_addr, "/metrics").await.1
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a raw socket: (status, body, headers lower-cased).
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, Vec<(String, String)>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+        .await
+        .expect("http response in time")
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect::<Vec<_>>();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, body, headers)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A WebSocket client speaking JSON frames.
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Client { ws }
+    }
+
+    pub async fn send(&mut self, value: Value) {
+        self.ws
+            .send(Message::text(value.to_string()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.unwrap();
+    }
+
+    /// The next JSON frame (pings and pongs skipped); panics on close or timeout.
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a message in time");
+            match next {
+                Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
+                Some(Ok(Message::Ping(_))) | Some(Ok(Message::Pong(_))) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next frame, which must have `type` = `kind`.
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        let msg = self.recv().await;
+        assert_eq!(msg["type"], kind, "unexpected message: {msg}");
+        msg
+    }
+
+    /// Skips frames until one of `type` = `kind`.
+    pub async fn recv_until(&mut self, kind: &str) -> Value {
+        loop {
+            let msg = self.recv().await;
+            if msg["type"] == kind {
+                return msg;
+            }
+        }
+    }
+
+    /// Waits for the server's close frame: (code, reason).
+    pub async fn expect_close(&mut self) -> (u16, String) {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a close in time");
+            match next {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (u16::from(frame.code), frame.reason.to_string())
+                }
+                Some(Ok(Message::Close(None))) => {
+                    return (u16::from(CloseCode::Status), String::new())
+                }
+                Some(Ok(Message::Text(_)))
+                | Some(Ok(Message::Ping(_)))
+                | Some(Ok(Message::Pong(_))) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Proves nothing else is queued for this member: a `sync_request` must be answered by
+    /// the very next frame.
+    pub async fn assert_nothing_pending(&mut self) {
+        self.send(json!({"type": "sync_request"})).await;
+        let msg = self.recv().await;
+        assert_eq!(
+            msg["type"], "sync_response",
+            "unexpected pending message: {msg}"
+        );
+    }
+}
+
+/// A host with a fresh session: (client, session_created message).
+pub async fn host(server: &TestServer) -> (Client, Value) {
+    let mut c = server.client().await;
+    c.send(json!({"type": "create", "name": "Friday", "username": "Dee"}))
+        .await;
+    let created = c.expect("session_created").await;
+    (c, created)
+}
+
+/// A guest joined to `code`: (client, session_joined message).
+pub async fn guest(server: &TestServer, code: &str, name: &str) -> (Client, Value) {
+    let mut c = server.client().await;
+    c.send(json!({"type": "join_guest", "code": code, "guest_name": name}))
+        .await;
+    let joined = c.expect("session_joined").await;
+    (c, joined)
+}
