@@ -1030,6 +1030,21 @@ impl Session {
         }
     }
 
+    /// A connection that died without telling us (it stopped while its join was in flight)
+    /// is handled as a disconnect, so no member lingers on a dead recipient.
+    fn sweep_dead_connections(&mut self, ctx: &mut Context<Self>) {
+        while let Some(index) = self
+            .members
+            .iter()
+            .position(|m| m.conn.as_ref().is_some_and(|c| !c.tx.connected()))
+        {
+            if self.ended {
+                return;
+            }
+            self.went_away(index, ctx);
+        }
+    }
+
     fn heartbeat(&mut self) {
         if !self.playback_changed {
             return;
@@ -1046,8 +1061,9 @@ impl Actor for Session {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.core.metrics.sessions_live.inc();
         self.core.metrics.participants_live.inc();
-        ctx.run_interval(self.core.limits.heartbeat_interval, |act, _| {
-            act.heartbeat()
+        ctx.run_interval(self.core.limits.heartbeat_interval, |act, ctx| {
+            act.heartbeat();
+            act.sweep_dead_connections(ctx);
         });
         if let Some((conn, last_seq)) = self.pending_host.take() {
             let host = &self.members[0];
