@@ -319,6 +319,10 @@ pub struct SessionView {
     pub track_meta: Option<TrackMeta>,
     /// Host first, then in join order.
     pub participants: Vec<ParticipantView>,
+    /// The session's latest sequence number: a client that has seen nothing yet resumes with
+    /// this as its `last_seq` (our addition).
+    #[ts(type = "number")]
+    pub seq: u64,
 }
 
 /// The public face of a session, for `GET /api/v1/sessions/by-code/{code}`. Never carries

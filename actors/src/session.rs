@@ -433,7 +433,7 @@ impl Session {
             },
             track_meta: None,
             playback_changed: false,
-            seq: 0,
+            seq: first_seq(),
             replay: VecDeque::new(),
             wrong_passwords: MinuteWindow::new(),
             registry,
@@ -472,6 +472,7 @@ impl Session {
             playback_state: self.playback.clone(),
             track_meta: self.track_meta.clone(),
             participants: self.members.iter().map(Member::view).collect(),
+            seq: self.seq,
         }
     }
 
@@ -502,6 +503,7 @@ impl Session {
             username: member.username.clone(),
             familiar: member.familiar.clone(),
             exp: unix_now() + self.core.limits.token_ttl.as_secs(),
+            nonce: rand::random(),
             host,
         })
     }
@@ -1255,6 +1257,13 @@ fn cut(s: &str, max_chars: usize) -> String {
 /// Now, RFC 3339 UTC with millisecond precision.
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Where a session's sequence numbers start: the creation time in milliseconds × 1000. A session
+/// recreated after a restart therefore continues above every number its clients saw before
+/// (fewer than 1000 messages per millisecond ever pass), and stays below 2^53 for JavaScript.
+fn first_seq() -> u64 {
+    (chrono::Utc::now().timestamp_millis().max(0) as u64) * 1000
 }
 
 fn now_millis() -> f64 {

@@ -31,6 +31,9 @@ pub struct ResumeClaims {
     pub familiar: Familiar,
     /// Unix seconds after which the token is refused.
     pub exp: u64,
+    /// Random, so every token handed out is distinct even within one second.
+    #[serde(default)]
+    pub nonce: u32,
     /// For the host only: what it takes to recreate the session after a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<HostClaims>,
@@ -139,6 +142,7 @@ mod tests {
             username: "Ana".into(),
             familiar: Familiar::default_for("Ana"),
             exp,
+            nonce: 0,
             host: None,
         }
     }

@@ -46,7 +46,12 @@ track_meta?: TrackMeta,
 /**
  * Host first, then in join order.
  */
-participants: Array<ParticipantView>, };
+participants: Array<ParticipantView>, 
+/**
+ * The session's latest sequence number: a client that has seen nothing yet resumes with
+ * this as its `last_seq` (our addition).
+ */
+seq: number, };
 
 export type PublicSession = { code: string, name: string, participant_count: number, has_password: boolean, 
 /**
