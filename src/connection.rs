@@ -497,6 +497,9 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Connection {
                 ctx.stop();
             }
             Err(ProtocolError::Overflow) => self.close(1009, "frame too big", "too_big", ctx),
+            // The peer vanished without a close frame (tab killed, network gone): a departure
+            // like any other, not a fault.
+            Err(ProtocolError::Io(_)) => ctx.stop(),
             Err(e) => {
                 log::debug!("connection {}: protocol error {e}", self.id.0);
                 self.close(1002, "protocol error", "protocol_error", ctx);
