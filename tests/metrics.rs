@@ -137,7 +137,7 @@ async fn rate_limited_messages_are_counted() {
         host_ws.send(json!({"type": "chat", "message": "x"})).await;
     }
     // The refusal comes straight from the connection, so it may overtake the relayed chats.
-    let mut got = vec![
+    let mut got = [
         host_ws.recv().await,
         host_ws.recv().await,
         host_ws.recv().await,

@@ -298,3 +298,94 @@ pub async fn guest(server: &TestServer, code: &str, name: &str) -> (Client, Valu
     let joined = c.expect("session_joined").await;
     (c, joined)
 }
+
+// ---- Helpers for the contract suites (protocol, limits, lifecycle, http_routes). ----
+
+/// How long a test waits for an answer that needs an argon2 hash or check (slow in debug builds).
+pub const SLOW_WAIT: Duration = Duration::from_secs(30);
+
+/// Opens the WebSocket with extra request headers (`Origin`, `Fly-Client-IP`, …). `Err` carries
+/// the HTTP status when the upgrade is refused.
+pub async fn try_connect_with_headers(url: &str, headers: &[(&str, &str)]) -> Result<Client, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+    let mut request = url.into_client_request().unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(Client { ws }),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(e) => panic!("websocket connect failed: {e}"),
+    }
+}
+
+/// The session code in a `session_created` / `session_joined` message.
+pub fn code_of(msg: &Value) -> String {
+    msg["session"]["code"].as_str().unwrap().to_string()
+}
+
+/// True when `s` is UUID v4 text (8-4-4-4-12 lower-case hex, version 4, RFC 4122 variant).
+pub fn is_uuid_v4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+    lens == [8, 4, 4, 4, 12]
+        && s.chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
+        && parts[2].starts_with('4')
+        && matches!(parts[3].chars().next(), Some('8' | '9' | 'a' | 'b'))
+}
+
+impl Client {
+    /// The next JSON frame within `wait` (pings and pongs skipped); panics on close or timeout.
+    pub async fn recv_within(&mut self, wait: Duration) -> Value {
+        loop {
+            let next = tokio::time::timeout(wait, self.ws.next())
+                .await
+                .expect("a message in time");
+            match next {
+                Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
+                Some(Ok(Message::Ping(_))) | Some(Ok(Message::Pong(_))) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next frame, which must be an `error` with machine-readable `code`.
+    pub async fn expect_error(&mut self, code: &str) -> Value {
+        let msg = self.recv().await;
+        assert_eq!(msg["type"], "error", "expected error {code}, got {msg}");
+        assert_eq!(msg["code"], code, "unexpected error: {msg}");
+        msg
+    }
+
+    /// Proves nothing is queued for a connection that may be in no session: `leave` is always
+    /// answered by `left {}`, which must be the very next frame. (Leaves any session it is in.)
+    pub async fn assert_nothing_pending_via_leave(&mut self) {
+        self.send(json!({"type": "leave"})).await;
+        let msg = self.recv().await;
+        assert_eq!(msg["type"], "left", "unexpected pending message: {msg}");
+    }
+
+    /// Waits for the socket to end: `Some((code, reason))` for a close frame, `None` when the
+    /// stream ended or errored without one. Text frames before it are skipped.
+    pub async fn expect_closed(&mut self) -> Option<(u16, String)> {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("the socket to end in time");
+            match next {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Some((u16::from(frame.code), frame.reason.to_string()))
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}
