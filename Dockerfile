@@ -11,7 +11,7 @@ RUN npm run build
 # 2. The relay binary.
 FROM rust:1-bookworm AS relay
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml ./
 COPY actors/ actors/
 COPY bench/ bench/
 COPY src/ src/
