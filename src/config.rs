@@ -262,10 +262,10 @@ impl Config {
         Duration::from_millis(self.idle_timeout_ms.max(20))
     }
 
-    /// The configuration with every default, as `--help` documents it.
-    pub fn defaults() -> Self {
-        // ok: parsing no arguments cannot fail, every field has a default or is optional.
-        Config::try_parse_from(["familiar-sessions"]).expect("defaults parse")
+    /// The configuration from the environment alone, no flags (tests start from it). Fails
+    /// only when an environment variable holds an invalid value.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        Config::try_parse_from(["familiar-sessions"])
     }
 }
 

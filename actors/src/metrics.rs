@@ -157,8 +157,7 @@ impl Metrics {
     /// The Prometheus text exposition of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::new();
-        // ok: writing into a String cannot fail.
-        encode(&mut out, &self.registry).expect("encode into String");
+        encode(&mut out, &self.registry).expect("encode into String"); // ok: writing into a String cannot fail.
         out
     }
 }

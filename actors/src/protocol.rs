@@ -512,9 +512,8 @@ impl ServerMessage {
 
     /// Serializes once; the text is then shared by every recipient of a broadcast.
     pub fn to_text(&self) -> bytestring::ByteString {
-        // ok: every field is a String, number, bool or serde_json::Value, none of which fail.
         serde_json::to_string(self)
-            .expect("ServerMessage serializes")
+            .expect("ServerMessage serializes") // ok: every field is a String, number, bool or serde_json::Value, none of which fail.
             .into()
     }
 }

@@ -80,14 +80,12 @@ impl TokenSigner {
     }
 
     fn mac(&self) -> HmacSha256 {
-        // ok: HMAC accepts keys of any length.
-        HmacSha256::new_from_slice(&self.key).expect("hmac takes any key length")
+        HmacSha256::new_from_slice(&self.key).expect("hmac takes any key length") // ok: HMAC accepts keys of any length.
     }
 
     /// The token for `claims`.
     pub fn sign(&self, claims: &ResumeClaims) -> String {
-        // ok: claims are plain strings, numbers and enums, which always serialize.
-        let body = serde_json::to_vec(claims).expect("claims serialize");
+        let body = serde_json::to_vec(claims).expect("claims serialize"); // ok: claims are plain strings, numbers and enums, which always serialize.
         let mut mac = self.mac();
         mac.update(&body);
         let signature = mac.finalize().into_bytes();

@@ -27,7 +27,7 @@ pub struct TestServer {
 
 /// The configuration tests start from: no STUN (nothing leaves this machine), no static files.
 pub fn test_config() -> Config {
-    let mut config = Config::defaults();
+    let mut config = Config::from_env().expect("a valid environment");
     config.stun_urls = vec![];
     config.static_dir = "/nonexistent".into();
     config.session_threads = 2;
