@@ -170,7 +170,11 @@ impl Connection {
             Outbound::Close { code, reason } => self.close(
                 code,
                 reason,
-                if code == 1000 { "kicked" } else { "shutdown" },
+                match code {
+                    1000 => "kicked",
+                    1012 => "shutdown",
+                    _ => "replaced",
+                },
                 ctx,
             ),
             Outbound::Detached { key } => {
