@@ -383,6 +383,8 @@ pub struct Session {
     pending_host: Option<(Conn, Option<u64>)>,
     ended: bool,
     born: Instant,
+    /// The most participants at once, for the log line when the session ends.
+    peak: usize,
 }
 
 impl Session {
@@ -441,6 +443,7 @@ impl Session {
             pending_host: Some((init.host, last_seq)),
             ended: false,
             born: Instant::now(),
+            peak: 1,
         }
     }
 
@@ -546,6 +549,7 @@ impl Session {
     fn admit(&mut self, member: Member, resumed: bool) -> Joined {
         let conn_id = member.conn.as_ref().map(|c| c.id);
         self.members.push(member);
+        self.peak = self.peak.max(self.members.len());
         self.core.metrics.participants_live.inc();
         let index = self.members.len() - 1;
         let joiner = &self.members[index];
@@ -1091,14 +1095,22 @@ impl Actor for Session {
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         self.core.metrics.sessions_live.dec();
+        let remaining = self.members.len();
         for member in self.members.drain(..) {
             self.core.metrics.participants_live.dec();
             member.send(Outbound::Detached { key: self.key });
         }
         log::info!(
-            "session {} ended after {}s",
+            "session {} {} after {}s: {} participants at most, {} at the end",
             self.code.short(),
-            self.born.elapsed().as_secs()
+            if self.ended {
+                "ended"
+            } else {
+                "stopped for shutdown"
+            },
+            self.born.elapsed().as_secs(),
+            self.peak,
+            remaining
         );
         self.registry.do_send(SessionStopped {
             code: self.code.clone(),

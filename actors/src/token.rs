@@ -80,7 +80,8 @@ impl TokenSigner {
     }
 
     fn mac(&self) -> HmacSha256 {
-        HmacSha256::new_from_slice(&self.key).expect("hmac takes any key length") // ok: HMAC accepts keys of any length.
+        HmacSha256::new_from_slice(&self.key).expect("hmac takes any key length")
+        // ok: HMAC accepts keys of any length.
     }
 
     /// The token for `claims`.
