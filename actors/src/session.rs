@@ -385,6 +385,8 @@ pub struct Session {
     born: Instant,
     /// The most participants at once, for the log line when the session ends.
     peak: usize,
+    /// Participants (host included) when the session ended.
+    at_end: usize,
 }
 
 impl Session {
@@ -444,6 +446,7 @@ impl Session {
             ended: false,
             born: Instant::now(),
             peak: 1,
+            at_end: 0,
         }
     }
 
@@ -752,6 +755,7 @@ impl Session {
             return;
         }
         self.ended = true;
+        self.at_end = self.members.len();
         let host = self.members.remove(0);
         self.core.metrics.participants_live.dec();
         if let Some(conn) = &host.conn {
@@ -1095,7 +1099,11 @@ impl Actor for Session {
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         self.core.metrics.sessions_live.dec();
-        let remaining = self.members.len();
+        let remaining = if self.ended {
+            self.at_end
+        } else {
+            self.members.len()
+        };
         for member in self.members.drain(..) {
             self.core.metrics.participants_live.dec();
             member.send(Outbound::Detached { key: self.key });
