@@ -54,7 +54,7 @@ pub struct Config {
     #[arg(long, env = "MAX_CHAT_CHARS", default_value_t = 1000)]
     pub max_chat_chars: usize,
 
-    /// Passwords longer than this many bytes are refused (create: cut; join: wrong password).
+    /// Passwords longer than this many bytes are refused (create: an error; join: wrong password).
     #[arg(long, env = "MAX_PASSWORD_BYTES", default_value_t = 256)]
     pub max_password_bytes: usize,
 

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use actix_files::{Files, NamedFile};
-use actix_web::http::header::{self, CacheControl, CacheDirective, HeaderValue};
+use actix_web::dev::Service;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
 use familiar_actors::code::SessionCode;
 use familiar_actors::registry::Lookup;
@@ -37,17 +38,26 @@ pub fn routes(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         .route("/", web::get().to(index))
         .route("/listen/{code}", web::get().to(index))
         .route("/listen/{code}/", web::get().to(index))
-        .route("/host", web::get().to(index));
+        .route("/host", web::get().to(index))
+        .route("/index.html", web::get().to(index));
     let assets = static_dir.join("assets");
     cfg.service(
         web::scope("/assets")
-            .wrap(
-                actix_web::middleware::DefaultHeaders::new().add(CacheControl(vec![
-                    CacheDirective::Public,
-                    CacheDirective::MaxAge(31_536_000),
-                    CacheDirective::Extension("immutable".into(), None),
-                ])),
-            )
+            // Hashed names never change content: cache a year. Only a hit, though — a 404
+            // during a rolling deploy must not be pinned.
+            .wrap_fn(|req, srv| {
+                let response = srv.call(req);
+                async move {
+                    let mut response = response.await?;
+                    if response.status().is_success() {
+                        response.headers_mut().insert(
+                            header::CACHE_CONTROL,
+                            HeaderValue::from_static("public, max-age=31536000, immutable"),
+                        );
+                    }
+                    Ok(response)
+                }
+            })
             .service(Files::new("", assets)),
     );
     // Anything else at the top level of the build (icons, manifest), short-cached.

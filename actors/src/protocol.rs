@@ -71,17 +71,18 @@ pub enum ClientMessage {
         message: String,
     },
     Reaction {
-        #[serde(default)]
+        /// Anything but one of the four kinds (a number, null) is ignored, never an error.
+        #[serde(default, deserialize_with = "string_or_default")]
         kind: String,
     },
     Kick {
-        #[serde(default)]
+        #[serde(default, deserialize_with = "string_or_default")]
         target_user_id: String,
     },
     Leave {},
     WebrtcRequest {},
     WebrtcOffer {
-        #[serde(default)]
+        #[serde(default, deserialize_with = "string_or_default")]
         target_user_id: String,
         #[ts(type = "unknown")]
         sdp: Value,
@@ -91,7 +92,7 @@ pub enum ClientMessage {
         sdp: Value,
     },
     WebrtcIce {
-        #[serde(default)]
+        #[serde(default, deserialize_with = "string_or_none")]
         #[ts(optional)]
         target_user_id: Option<String>,
         #[ts(type = "unknown")]
@@ -223,6 +224,14 @@ fn string_or_default<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Strin
     Ok(match Value::deserialize(deserializer)? {
         Value::String(s) => s,
         _ => String::new(),
+    })
+}
+
+/// Accepts a string; anything else is treated as absent (a target that names no one).
+fn string_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(s) => Some(s),
+        _ => None,
     })
 }
 
@@ -539,6 +548,7 @@ pub enum ErrorCode {
     Kicked,
     ChatTooLong,
     ChatEmpty,
+    PasswordTooLong,
     RateLimited,
     JoinThrottled,
     InvalidToken,
@@ -571,6 +581,7 @@ impl ErrorCode {
             ErrorCode::Kicked => "kicked",
             ErrorCode::ChatTooLong => "chat_too_long",
             ErrorCode::ChatEmpty => "chat_empty",
+            ErrorCode::PasswordTooLong => "password_too_long",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::JoinThrottled => "join_throttled",
             ErrorCode::InvalidToken => "invalid_token",
@@ -600,6 +611,7 @@ impl ErrorCode {
             ErrorCode::Kicked => "You were removed from this session".into(),
             ErrorCode::ChatTooLong => "Chat message is too long".into(),
             ErrorCode::ChatEmpty => "Chat message is empty".into(),
+            ErrorCode::PasswordTooLong => "Password is too long".into(),
             ErrorCode::RateLimited => "Too many messages; slow down".into(),
             ErrorCode::JoinThrottled => "Too many failed attempts; try again shortly".into(),
             ErrorCode::InvalidToken => "Resume token is not valid".into(),

@@ -148,11 +148,13 @@ impl Handler<Create> for Registry {
         if self.at_capacity() {
             return Box::pin(fut::ready(Err(JoinError::ServerFull(limits.max_sessions))));
         }
-        let password = msg.password.clone().filter(|p| !p.is_empty()).map(|p| {
-            p.chars()
-                .take(limits.max_password_bytes)
-                .collect::<String>()
-        });
+        let password = msg.password.clone().filter(|p| !p.is_empty());
+        if password
+            .as_ref()
+            .is_some_and(|p| p.len() > limits.max_password_bytes)
+        {
+            return Box::pin(fut::ready(Err(JoinError::PasswordTooLong)));
+        }
         self.pending += 1;
         Box::pin(
             async move {

@@ -105,11 +105,18 @@ pub enum JoinError {
     WrongPassword,
     SessionFull,
     ServerFull(usize),
-    Throttled { retry_after_ms: u64 },
+    Throttled {
+        retry_after_ms: u64,
+    },
     Kicked,
     InvalidToken,
     TokenExpired,
-    HostNotBack { retry_after_ms: u64 },
+    HostNotBack {
+        retry_after_ms: u64,
+    },
+    /// A `create` whose password is over the limit: refused rather than cut, so the password
+    /// the host typed is exactly the one guests must give.
+    PasswordTooLong,
 }
 
 impl JoinError {
@@ -132,6 +139,7 @@ impl JoinError {
             JoinError::HostNotBack { retry_after_ms } => {
                 core.error_retry(ErrorCode::HostNotBack, *retry_after_ms)
             }
+            JoinError::PasswordTooLong => core.error(ErrorCode::PasswordTooLong),
         }
     }
 
@@ -145,6 +153,7 @@ impl JoinError {
             JoinError::Kicked => "kicked",
             JoinError::InvalidToken | JoinError::TokenExpired => "invalid_token",
             JoinError::HostNotBack { .. } => "host_not_back",
+            JoinError::PasswordTooLong => "password_too_long",
         }
     }
 }

@@ -59,7 +59,7 @@ export type PublicSession = { code: string, name: string, participant_count: num
  */
 turn_available: boolean, };
 
-export type ErrorCode = "bad_json" | "not_object" | "missing_type" | "invalid_message" | "binary_not_supported" | "already_in_session" | "session_not_found" | "invalid_password" | "session_full" | "server_full" | "not_host" | "cannot_kick" | "host_cannot_request_offer" | "not_allowed" | "kicked" | "chat_too_long" | "chat_empty" | "rate_limited" | "join_throttled" | "invalid_token" | "token_expired" | "host_not_back" | "internal";
+export type ErrorCode = "bad_json" | "not_object" | "missing_type" | "invalid_message" | "binary_not_supported" | "already_in_session" | "session_not_found" | "invalid_password" | "session_full" | "server_full" | "not_host" | "cannot_kick" | "host_cannot_request_offer" | "not_allowed" | "kicked" | "chat_too_long" | "chat_empty" | "password_too_long" | "rate_limited" | "join_throttled" | "invalid_token" | "token_expired" | "host_not_back" | "internal";
 
 export type JoinFields = { code: string, guest_name?: string, username?: string, password?: string, familiar?: FamiliarInput | null, };
 
@@ -71,7 +71,11 @@ last_seq?: number, } | { "type": "update_familiar", familiar?: FamiliarInput | n
 /**
  * Absent: keep the stored value; `null`: no track.
  */
-track_id?: string | null, is_playing?: boolean, position_ms?: number, track_meta?: TrackMeta | null, } | { "type": "sync_request", } | { "type": "chat", message: string, } | { "type": "reaction", kind: string, } | { "type": "kick", target_user_id: string, } | { "type": "leave", } | { "type": "webrtc_request", } | { "type": "webrtc_offer", target_user_id: string, sdp: unknown, } | { "type": "webrtc_answer", sdp: unknown, } | { "type": "webrtc_ice", target_user_id?: string, candidate: unknown, } | { "type": "webrtc_connected", connected: boolean, 
+track_id?: string | null, is_playing?: boolean, position_ms?: number, track_meta?: TrackMeta | null, } | { "type": "sync_request", } | { "type": "chat", message: string, } | { "type": "reaction", 
+/**
+ * Anything but one of the four kinds (a number, null) is ignored, never an error.
+ */
+kind: string, } | { "type": "kick", target_user_id: string, } | { "type": "leave", } | { "type": "webrtc_request", } | { "type": "webrtc_offer", target_user_id: string, sdp: unknown, } | { "type": "webrtc_answer", sdp: unknown, } | { "type": "webrtc_ice", target_user_id?: string, candidate: unknown, } | { "type": "webrtc_connected", connected: boolean, 
 /**
  * How the audio connected (our addition; old clients omit it).
  */
