@@ -1,0 +1,2 @@
+// PostCSS runs Tailwind over src/index.css during the Vite build.
+export default { plugins: { tailwindcss: {} } };

@@ -1,0 +1,115 @@
+// The guest's end of one WebRTC audio connection to the host: answers the host's offer, trades
+// ICE candidates (queued until the offer is in), hands the received stream to the page, and
+// reports how it connected (or where it failed) with `webrtc_connected`. One instance per offer.
+
+import type { ClientMessage, IcePath, IceServer } from '../../../protocol/wire';
+import {
+  candidateType,
+  rtcConfig,
+  selectedPath,
+  toCandidate,
+  toDescription,
+  type FailedStage,
+} from '../../../lib/webrtc';
+
+export interface GuestPeerEvents {
+  onStream(stream: MediaStream): void;
+  onConnected(path: IcePath | null): void;
+  /** The connection dropped (the host went away, or the network changed); it may come back. */
+  onDisconnected(): void;
+  onFailed(stage: FailedStage, localTypes: Set<string>, remoteTypes: Set<string>): void;
+}
+
+export class GuestPeer {
+  readonly pc: RTCPeerConnection;
+  readonly #pending: RTCIceCandidateInit[] = [];
+  readonly #localTypes = new Set<string>();
+  readonly #remoteTypes = new Set<string>();
+  #reported: 'none' | 'connected' | 'failed' = 'none';
+  #closed = false;
+
+  readonly #send: (msg: ClientMessage) => void;
+  readonly #events: GuestPeerEvents;
+
+  constructor(iceServers: IceServer[], send: (msg: ClientMessage) => void, events: GuestPeerEvents) {
+    this.#send = send;
+    this.#events = events;
+    const pc = new RTCPeerConnection(rtcConfig(iceServers));
+    this.pc = pc;
+    pc.onicecandidate = (e) => {
+      if (!e.candidate) return;
+      const type = candidateType(e.candidate.candidate);
+      if (type) this.#localTypes.add(type);
+      this.#send({ type: 'webrtc_ice', candidate: e.candidate.toJSON() });
+    };
+    pc.ontrack = (e) => this.#events.onStream(e.streams[0] ?? new MediaStream([e.track]));
+    pc.onconnectionstatechange = () => this.#check();
+    pc.oniceconnectionstatechange = () => this.#check();
+  }
+
+  /** Answers the host's offer; the answer goes back as `{type, sdp}`. */
+  async acceptOffer(sdp: unknown): Promise<void> {
+    const offer = toDescription(sdp, 'offer');
+    if (!offer) throw new Error('unreadable offer');
+    await this.pc.setRemoteDescription(offer);
+    for (const c of this.#pending.splice(0)) await this.#addCandidate(c);
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    this.#send({ type: 'webrtc_answer', sdp: { type: answer.type, sdp: answer.sdp } });
+  }
+
+  async addRemoteCandidate(raw: unknown): Promise<void> {
+    const c = toCandidate(raw);
+    if (!c?.candidate) return;
+    const type = candidateType(c.candidate);
+    if (type) this.#remoteTypes.add(type);
+    if (!this.pc.remoteDescription) this.#pending.push(c);
+    else await this.#addCandidate(c);
+  }
+
+  get isLive(): boolean {
+    const s = this.pc.connectionState;
+    return !this.#closed && (s === 'new' || s === 'connecting' || s === 'connected');
+  }
+
+  get isConnected(): boolean {
+    return !this.#closed && this.pc.connectionState === 'connected';
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.pc.close();
+  }
+
+  async #addCandidate(c: RTCIceCandidateInit): Promise<void> {
+    try {
+      await this.pc.addIceCandidate(c);
+    } catch {
+      // One bad candidate (an mDNS name we cannot resolve, say) must not stop the others.
+    }
+  }
+
+  #check(): void {
+    if (this.#closed) return;
+    const state = this.pc.connectionState;
+    const ice = this.pc.iceConnectionState;
+    if (state === 'connected' && this.#reported !== 'connected') {
+      this.#reported = 'connected';
+      void selectedPath(this.pc).then((path) => {
+        if (this.#closed) return;
+        this.#send({ type: 'webrtc_connected', connected: true, ...(path ? { path } : {}) });
+        this.#events.onConnected(path);
+      });
+    } else if (state === 'disconnected' && this.#reported === 'connected') {
+      // Report "connected" again if it recovers by itself.
+      this.#reported = 'none';
+      this.#events.onDisconnected();
+    } else if ((state === 'failed' || ice === 'failed') && this.#reported !== 'failed') {
+      this.#reported = 'failed';
+      // ICE found a pair but the connection still failed: the DTLS handshake did not complete.
+      const stage: FailedStage = ice === 'connected' || ice === 'completed' ? 'dtls' : 'ice';
+      this.#send({ type: 'webrtc_connected', connected: false, failed_stage: stage });
+      this.#events.onFailed(stage, this.#localTypes, this.#remoteTypes);
+    }
+  }
+}

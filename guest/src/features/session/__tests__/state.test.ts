@@ -1,0 +1,199 @@
+// Unit tests of the session reducer: joins, leaves, updates, endings, chat, reactions, links,
+// and playback position extrapolation.
+
+import { describe, expect, it } from 'vitest';
+import {
+  initialSessionState,
+  positionAt,
+  sessionReducer,
+  type SessionState,
+} from '../state';
+import type { ParticipantView, ServerMessage } from '../../../protocol/wire';
+
+function person(user_id: string, role: ParticipantView['role'] = 'guest'): ParticipantView {
+  return {
+    user_id,
+    username: user_id.toUpperCase(),
+    role,
+    familiar: { variant: 'halo', color: '#7dd3fc', accent: 'drift', seed: 1 },
+    joined_at: '2024-01-01T00:00:00Z',
+    webrtc_connected: false,
+    away: false,
+  };
+}
+
+function run(messages: ServerMessage[], start: SessionState = initialSessionState, now = 1000) {
+  return messages.reduce((s, msg, i) => sessionReducer(s, { type: 'server', msg, now: now + i }), start);
+}
+
+const joined: ServerMessage = {
+  type: 'session_joined',
+  session: {
+    id: 's',
+    code: 'ABC123',
+    name: 'Friday',
+    host_id: 'h',
+    created_at: '2024-01-01T00:00:00Z',
+    participant_count: 2,
+    webrtc_enabled: true,
+    has_password: false,
+    playback_state: { track_id: 't1', is_playing: true, position_ms: 5000 },
+    track_meta: { title: 'Song', artist: 'Band', bpm: 120 },
+    participants: [person('h', 'host'), { ...person('me'), webrtc_connected: true, ice_path: 'stun' }],
+    seq: 3,
+  },
+  your_user_id: 'me',
+  your_peer_id: 'p',
+  ice_servers: [],
+  resume_token: 'tok',
+};
+
+describe('sessionReducer', () => {
+  it('takes the room, playback and metadata from session_joined', () => {
+    const s = run([joined]);
+    expect(s.me).toBe('me');
+    expect(s.session?.name).toBe('Friday');
+    expect(s.participants.map((p) => p.user_id)).toEqual(['h', 'me']);
+    expect(s.count).toBe(2);
+    expect(s.trackMeta?.title).toBe('Song');
+    expect(s.playback).toEqual({ trackId: 't1', isPlaying: true, positionMs: 5000, receivedAt: 1000 });
+    expect(s.links.me).toEqual({ connected: true, path: 'stun' });
+    expect(s.trackChangedAt).toBeNull();
+  });
+
+  it('adds, updates and removes participants', () => {
+    const s = run([
+      joined,
+      { type: 'user_joined', user: person('b'), participant_count: 3 },
+      { type: 'user_joined', user: person('c'), participant_count: 4 },
+      { type: 'user_updated', user: { ...person('b'), username: 'Bea' } },
+      { type: 'user_left', user_id: 'c', participant_count: 3, reason: 'disconnected' },
+    ]);
+    expect(s.participants.map((p) => `${p.user_id}:${p.username}`)).toEqual(['h:H', 'me:ME', 'b:Bea']);
+    expect(s.count).toBe(3);
+    expect(s.ended).toBeNull();
+  });
+
+  it('does not duplicate a participant announced twice', () => {
+    const s = run([joined, { type: 'user_joined', user: person('b'), participant_count: 3 }, { type: 'user_joined', user: person('b'), participant_count: 3 }]);
+    expect(s.participants).toHaveLength(3);
+  });
+
+  it('ends when the host leaves, and only on that reason', () => {
+    const kicked = run([joined, { type: 'user_left', user_id: 'b', participant_count: 2, reason: 'kicked' }]);
+    expect(kicked.ended).toBeNull();
+    const s = run([joined, { type: 'user_left', user_id: 'h', participant_count: 1, reason: 'host_left' }]);
+    expect(s.ended).toBe('host_ended');
+    expect(run([joined, { type: 'session_ended', reason: 'host_left' }]).ended).toBe('host_ended');
+  });
+
+  it('keeps the first ending: a kick is not overwritten by the later close', () => {
+    const s = run([
+      joined,
+      { type: 'user_kicked', user_id: 'me', reason: 'host_kicked' },
+      { type: 'session_ended', reason: 'x' },
+    ]);
+    expect(s.ended).toBe('kicked');
+    expect(run([joined, { type: 'left' }]).ended).toBe('left');
+  });
+
+  it('tracks away and back, and the host being away', () => {
+    let s = run([joined, { type: 'host_away', user_id: 'h', grace_ms: 30000 }]);
+    expect(s.hostAway).toBe(true);
+    expect(s.participants[0]?.away).toBe(true);
+    s = run([{ type: 'user_back', user_id: 'h' }], s);
+    expect(s.hostAway).toBe(false);
+    expect(s.participants[0]?.away).toBe(false);
+    s = run([{ type: 'user_away', user_id: 'me' }], s);
+    expect(s.participants[1]?.away).toBe(true);
+  });
+
+  it('replaces playback and metadata, glowing only when the track changes', () => {
+    let s = run([joined]);
+    s = sessionReducer(s, {
+      type: 'server',
+      now: 2000,
+      msg: { type: 'playback_update', track_id: 't1', is_playing: false, position_ms: 6000, track_meta: { title: 'Song' } },
+    });
+    expect(s.trackChangedAt).toBeNull();
+    expect(s.playback.isPlaying).toBe(false);
+    s = sessionReducer(s, {
+      type: 'server',
+      now: 3000,
+      msg: { type: 'playback_update', track_id: 't2', is_playing: true, position_ms: 0 },
+    });
+    expect(s.trackChangedAt).toBe(3000);
+    expect(s.trackMeta).toBeNull();
+    s = sessionReducer(s, {
+      type: 'server',
+      now: 4000,
+      msg: { type: 'sync_response', track_id: 't2', is_playing: true, position_ms: 900 },
+    });
+    expect(s.playback).toEqual({ trackId: 't2', isPlaying: true, positionMs: 900, receivedAt: 4000 });
+  });
+
+  it('keeps a heartbeat from blanking the title', () => {
+    const s = run([
+      joined,
+      { type: 'playback_update', track_id: 't1', is_playing: true, position_ms: 7000, track_meta: { title: 'Song' }, heartbeat: true },
+    ]);
+    expect(s.trackMeta?.title).toBe('Song');
+  });
+
+  it('appends chat with local ids and keeps it across a resume', () => {
+    let s = run([
+      joined,
+      { type: 'chat', user_id: 'h', username: 'H', message: 'hello' },
+      { type: 'chat', user_id: 'me', username: 'ME', message: 'hi!' },
+    ]);
+    expect(s.chat.map((c) => c.message)).toEqual(['hello', 'hi!']);
+    expect(new Set(s.chat.map((c) => c.id)).size).toBe(2);
+    s = run([{ ...joined, type: 'session_resumed' } as ServerMessage], s);
+    expect(s.chat).toHaveLength(2);
+  });
+
+  it('keeps recent known reactions only', () => {
+    let s = run([joined]);
+    const react = (kind: string, now: number) =>
+      (s = sessionReducer(s, {
+        type: 'server',
+        now,
+        msg: { type: 'user_reaction', user_id: 'h', username: 'H', kind, timestamp: now },
+      }));
+    react('cheer', 1000);
+    react('dance', 1100);
+    react('spark', 2000);
+    expect(s.reactions.map((r) => r.kind)).toEqual(['cheer', 'spark']);
+    react('wave', 5900);
+    expect(s.reactions.map((r) => r.kind)).toEqual(['spark', 'wave']);
+  });
+
+  it('records each member audio link', () => {
+    let s = run([joined, { type: 'user_joined', user: person('b'), participant_count: 3 }]);
+    s = run([{ type: 'webrtc_state_changed', user_id: 'b', connected: true, path: 'turn' }], s);
+    expect(s.links.b).toEqual({ connected: true, path: 'turn' });
+    expect(s.participants.find((p) => p.user_id === 'b')).toMatchObject({ webrtc_connected: true, ice_path: 'turn' });
+    s = run([{ type: 'webrtc_state_changed', user_id: 'b', connected: false, failed_stage: 'ice' }], s);
+    expect(s.links.b).toEqual({ connected: false, failedStage: 'ice' });
+    s = run([{ type: 'user_left', user_id: 'b', participant_count: 2 }], s);
+    expect(s.links.b).toBeUndefined();
+  });
+
+  it('resets', () => {
+    expect(sessionReducer(run([joined]), { type: 'reset' })).toBe(initialSessionState);
+  });
+});
+
+describe('positionAt', () => {
+  it('advances while playing', () => {
+    expect(positionAt({ trackId: 't', isPlaying: true, positionMs: 5000, receivedAt: 1000 }, 3500)).toBe(7500);
+  });
+
+  it('stands still while paused', () => {
+    expect(positionAt({ trackId: 't', isPlaying: false, positionMs: 5000, receivedAt: 1000 }, 3500)).toBe(5000);
+  });
+
+  it('never runs backwards when clocks disagree', () => {
+    expect(positionAt({ trackId: 't', isPlaying: true, positionMs: 5000, receivedAt: 4000 }, 3500)).toBe(5000);
+  });
+});

@@ -1,0 +1,36 @@
+// The React side of the protocol client: one SessionClient per page, connected in useEffect and
+// disconnected in its cleanup, its status as state, and a message subscription that always calls
+// the latest handler (so handlers can read fresh props without resubscribing). Closing or leaving
+// the tab leaves the session at once, as the Familiar app does, rather than leaving the others
+// waiting out the relay's grace period for a dropped connection.
+
+import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { SessionClient, type ClientStatus } from '../protocol/client';
+import type { ServerMessage } from '../protocol/wire';
+import { socketUrl } from '../config/relay';
+
+export function useSessionClient(tokenKey: string): SessionClient {
+  const [client] = useState(() => new SessionClient({ url: socketUrl(), tokenKey }));
+  useEffect(() => {
+    client.connect();
+    const leave = () => client.leave();
+    addEventListener('pagehide', leave);
+    return () => {
+      removeEventListener('pagehide', leave);
+      client.disconnect();
+    };
+  }, [client]);
+  return client;
+}
+
+export function useClientStatus(client: SessionClient): ClientStatus {
+  return useSyncExternalStore(client.subscribe, client.getStatus);
+}
+
+export function useServerMessages(client: SessionClient, handler: (msg: ServerMessage) => void): void {
+  const latest = useRef(handler);
+  useLayoutEffect(() => {
+    latest.current = handler;
+  });
+  useEffect(() => client.onMessage((msg) => latest.current(msg)), [client]);
+}

@@ -1,0 +1,44 @@
+// Tailwind (v3: its output is about a third smaller than v4's for the same classes, which the
+// 70 KB budget needs). No preflight (index.css has a smaller reset) and no opacity variables:
+// every colour is a plain hex value.
+
+/** @type {import('tailwindcss').Config} */
+export default {
+  content: ['./index.html', './src/**/*.{ts,tsx}'],
+  theme: {
+    extend: {
+      colors: {
+        ink: '#15110e',
+        night: '#1f1915',
+        dusk: '#2b231d',
+        line: '#43372d',
+        cream: '#f6efe6',
+        sand: '#cbbba8',
+        ember: '#f5b454',
+        coral: '#ff9b78',
+        moss: '#7ad39b',
+        alert: '#ffa199',
+        // Solid stand-ins for translucent tints over the cards.
+        glow: '#3f301e',
+        hint: '#998b7a',
+        'alert-bg': '#2e1e1b',
+        'alert-line': '#6b4541',
+      },
+      fontFamily: {
+        display: ['ui-serif', '"Iowan Old Style"', '"Palatino Linotype"', 'Palatino', 'Georgia', 'serif'],
+        mono: ['ui-monospace', 'Menlo', 'Consolas', 'monospace'],
+      },
+    },
+  },
+  corePlugins: {
+    preflight: false,
+    backgroundOpacity: false,
+    textOpacity: false,
+    borderOpacity: false,
+    divideOpacity: false,
+    placeholderOpacity: false,
+    ringOpacity: false,
+  },
+  // Words in the scripts that happen to be utility names (style.transform, capitalize()...).
+  blocklist: ['visible', 'fixed', '!fixed', 'static', 'inline', 'transform', 'filter', 'capitalize', 'contents', 'table'],
+};
