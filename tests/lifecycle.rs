@@ -282,11 +282,7 @@ async fn a_quiet_peer_that_answers_pings_stays() {
         c.ping_interval_ms = 250;
         c.idle_timeout_ms = 1_200;
     });
-    let (mut h, created) = host(&server).await;
-    let code = code_of(&created);
-    let (mut g, _) = guest(&server, &code, "Ana").await;
-    h.expect("guest_joined").await;
-    h.expect("user_joined").await;
+    let (mut h, mut g, _) = host_and_guest(&server, "Ana").await;
     // Two and a half idle timeouts during which neither sends anything but pongs.
     let period = Duration::from_millis(3_000);
     tokio::join!(quiet_for(&mut h, period), quiet_for(&mut g, period));

@@ -151,11 +151,7 @@ fn padded_frame(len: usize) -> String {
 #[tokio::test]
 async fn a_frame_of_64_kib_is_accepted_and_one_byte_more_closes_with_1009() {
     let server = relay();
-    let (mut h, created) = host(&server).await;
-    let code = code_of(&created);
-    let (mut g, _) = guest(&server, &code, "Big").await;
-    h.expect("guest_joined").await;
-    h.expect("user_joined").await;
+    let (mut h, mut g, _) = host_and_guest(&server, "Big").await;
 
     g.send_raw(Message::text(padded_frame(64 * 1024))).await;
     g.assert_nothing_pending().await;
@@ -418,11 +414,7 @@ async fn chat_over_its_burst_is_answered_rate_limited_with_a_retry_hint() {
         c.rate_chat_burst = 3.0;
         c.rate_chat_per_sec = 0.5;
     });
-    let (mut h, created) = host(&server).await;
-    let code = code_of(&created);
-    let (mut g, _) = guest(&server, &code, "Chatty").await;
-    h.expect("guest_joined").await;
-    h.expect("user_joined").await;
+    let (mut h, mut g, _) = host_and_guest(&server, "Chatty").await;
 
     for i in 0..4 {
         g.send(json!({"type": "chat", "message": format!("m{i}")}))
@@ -459,11 +451,7 @@ async fn a_sustained_flood_is_closed_with_1008() {
         c.rate_chat_per_sec = 0.01;
         c.rate_flood_strikes = 5;
     });
-    let (mut h, created) = host(&server).await;
-    let code = code_of(&created);
-    let (mut g, _) = guest(&server, &code, "Flood").await;
-    h.expect("guest_joined").await;
-    h.expect("user_joined").await;
+    let (mut h, mut g, _) = host_and_guest(&server, "Flood").await;
 
     for _ in 0..12 {
         g.send(json!({"type": "chat", "message": "spam"})).await;
@@ -491,11 +479,7 @@ async fn a_sustained_flood_is_closed_with_1008() {
 #[tokio::test]
 async fn ice_bursts_pass_the_default_limits_in_order() {
     let server = relay();
-    let (mut h, created) = host(&server).await;
-    let code = code_of(&created);
-    let (mut g, _) = guest(&server, &code, "Ice").await;
-    h.expect("guest_joined").await;
-    h.expect("user_joined").await;
+    let (mut h, mut g, _) = host_and_guest(&server, "Ice").await;
     for i in 0..150 {
         g.send(json!({"type": "webrtc_ice", "candidate": {"i": i}}))
             .await;

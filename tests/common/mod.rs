@@ -219,16 +219,7 @@ impl Client {
 
     /// The next JSON frame (pings and pongs skipped); panics on close or timeout.
     pub async fn recv(&mut self) -> Value {
-        loop {
-            let next = tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("a message in time");
-            match next {
-                Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
-                Some(Ok(Message::Ping(_))) | Some(Ok(Message::Pong(_))) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
+        self.recv_within(WAIT).await
     }
 
     /// The next frame, which must have `type` = `kind`.
@@ -288,6 +279,17 @@ pub async fn host(server: &TestServer) -> (Client, Value) {
         .await;
     let created = c.expect("session_created").await;
     (c, created)
+}
+
+/// A host and one guest in a fresh session, with the host's `guest_joined` / `user_joined`
+/// already read: (host, guest, session_created).
+pub async fn host_and_guest(server: &TestServer, name: &str) -> (Client, Client, Value) {
+    let (mut h, created) = host(server).await;
+    let code = created["session"]["code"].as_str().unwrap().to_string();
+    let (g, _) = guest(server, &code, name).await;
+    h.expect("guest_joined").await;
+    h.expect("user_joined").await;
+    (h, g, created)
 }
 
 /// A guest joined to `code`: (client, session_joined message).
