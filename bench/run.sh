@@ -13,9 +13,8 @@
 # The machine is shared: before starting, the script waits up to BENCH_QUIET_WAIT seconds
 # (default 600; 0: don't wait) until at most BENCH_QUIET_PCT percent (default 20) of the CPU is
 # busy over 3 s, and says how busy it was. The bench itself reports the cores others used.
-# The relay and the bench run at nice BENCH_NICE (default -10, which needs root; 0 to leave
-# priority alone), so a build beside them slows the benchmark less; they hold it only for the
-# length of one scenario.
+# (`nice` does not help here: autogroup scheduling shares the CPU equally between terminal
+# sessions whatever their niceness.)
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
@@ -68,8 +67,7 @@ export RUST_LOG="${RUST_LOG:-warn}"
 # Each process gets its hard open-file limit (20,000 here): 18,000 relay sockets fit.
 ulimit -n "$(ulimit -Hn)"
 
-niceness="${BENCH_NICE:--10}"
-nice -n "$niceness" target/release/familiar-sessions >"$log" 2>&1 &
+target/release/familiar-sessions >"$log" 2>&1 &
 relay=$!
 trap 'kill "$relay" 2>/dev/null || true; wait "$relay" 2>/dev/null || true' EXIT
 
@@ -85,5 +83,5 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$port/health" >/dev/null
 
-nice -n "$niceness" target/release/familiar-bench "$@" \
+target/release/familiar-bench "$@" \
     --url "ws://127.0.0.1:$port/api/v1/sessions/ws" --server-pid "$relay"

@@ -21,7 +21,7 @@ pub struct Common {
     #[arg(
         long,
         global = true,
-        default_value = "ws://127.0.0.1:8080/api/v1/sessions/ws"
+        default_value = "ws://127.0.0.1:8000/api/v1/sessions/ws"
     )]
     pub url: String,
     /// The relay's process id, to read its resident memory (VmRSS) and open-file limit from

@@ -229,8 +229,17 @@ impl Conn {
         }
     }
 
-    /// Sends a close frame, giving up after a second; the socket is dropped either way.
+    /// Closes politely: sends a close frame, then reads until the relay answers with its own
+    /// and ends the stream, giving up after two seconds. Dropping a socket that still has
+    /// unread frames makes the kernel send RST, and the relay then loses whatever it had not
+    /// read yet — a `leave` sent just before, for one.
     pub async fn close(mut self) {
-        let _ = tokio::time::timeout(Duration::from_secs(1), self.ws.close(None)).await;
+        let polite = async {
+            if self.ws.close(None).await.is_err() {
+                return;
+            }
+            while let Some(Ok(_)) = self.ws.next().await {}
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), polite).await;
     }
 }

@@ -219,23 +219,24 @@ mod tests {
     }
 
     #[test]
-    fn reads_relayed_candidate() {
+    fn reads_relayed_candidate() -> Result<(), serde_json::Error> {
         let text = r#"{"type":"webrtc_ice","candidate":{"candidate":"x","seq":3,"ts":9},"from_user_id":"h"}"#;
-        let msg = parse(text).unwrap();
+        let msg = parse(text)?;
         assert_eq!(msg.kind, "webrtc_ice");
-        let probe = msg.candidate.unwrap();
-        assert_eq!((probe.seq, probe.ts), (Some(3), Some(9)));
+        let probe = msg.candidate.as_ref().map(|p| (p.seq, p.ts));
+        assert_eq!(probe, Some((Some(3), Some(9))));
         assert_eq!(msg.from_user_id.as_deref(), Some("h"));
+        Ok(())
     }
 
     #[test]
-    fn labels_errors_by_code_then_message() {
+    fn labels_errors_by_code_then_message() -> Result<(), serde_json::Error> {
         let coded =
-            parse(r#"{"type":"error","message":"Session not found","code":"session_not_found"}"#)
-                .unwrap();
+            parse(r#"{"type":"error","message":"Session not found","code":"session_not_found"}"#)?;
         assert_eq!(coded.error_label(), "error:session_not_found");
-        let bare = parse(r#"{"type":"error","message":"Session not found"}"#).unwrap();
+        let bare = parse(r#"{"type":"error","message":"Session not found"}"#)?;
         assert_eq!(bare.error_label(), "error:Session not found");
+        Ok(())
     }
 
     #[test]

@@ -67,11 +67,13 @@ pub async fn capacity(env: &Env, args: &CapacityArgs) -> Result<Report, String> 
                 per_socket <= TARGET_KB_PER_SOCKET,
             );
         }
-        None => report.fact(
-            "server_rss_kib",
+        None => report.target(
+            "server_kib_per_socket",
             serde_json::Value::Null,
-            "relay memory",
+            "relay memory per socket",
             "not measured (give --server-pid)".to_owned(),
+            &format!("≤ {TARGET_KB_PER_SOCKET} KB"),
+            false,
         ),
     }
     Ok(report)

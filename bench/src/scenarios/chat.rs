@@ -159,6 +159,7 @@ pub async fn run(env: &Env, args: &ChatArgs) -> Result<Report, String> {
     while shared.senders_done.load(Ordering::Acquire) < senders && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let cpu = meter.read();
     let sent_in = |s: usize| -> u64 {
         shared.sent[s * participants..(s + 1) * participants]
             .iter()
@@ -170,7 +171,6 @@ pub async fn run(env: &Env, args: &ChatArgs) -> Result<Report, String> {
     while shared.delivered.load(Ordering::Acquire) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let cpu = meter.read();
     let (hosts, guests) = fleet.stop().await;
 
     let sent: u64 = (0..args.sessions).map(sent_in).sum();
@@ -250,7 +250,7 @@ pub async fn run(env: &Env, args: &ChatArgs) -> Result<Report, String> {
     );
     report.latency("latency", "latency", &latency);
     tally_facts(&mut report, &sum);
-    cpu_facts(&mut report, "cpu_run", "chatting and drain", &cpu);
+    cpu_facts(&mut report, "cpu_chatting", "while chatting", &cpu);
     Ok(report)
 }
 

@@ -86,13 +86,13 @@ pub async fn run(env: &Env, args: &RelayArgs) -> Result<Report, String> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let send_end = now_ns();
+    let cpu = meter.read();
     let deadline = Instant::now() + env.target.timeout;
     while shared.received.load(Ordering::Acquire) < shared.sent.load(Ordering::Acquire)
         && Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let cpu = meter.read();
     let (hosts, guests) = fleet.stop().await;
 
     let sent = shared.sent.load(Ordering::Acquire);
@@ -161,7 +161,7 @@ pub async fn run(env: &Env, args: &RelayArgs) -> Result<Report, String> {
     );
     report.latency("latency", "one-way latency", &latency);
     tally_facts(&mut report, &sum);
-    cpu_facts(&mut report, "cpu_run", "sending and drain", &cpu);
+    cpu_facts(&mut report, "cpu_sending", "while sending", &cpu);
     Ok(report)
 }
 
