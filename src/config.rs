@@ -62,7 +62,8 @@ pub struct Config {
     #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     pub max_frame_bytes: usize,
 
-    /// Frames queued for one client before it counts as not reading and is disconnected.
+    /// Frames waiting for one client, beyond the socket's own 32-frame buffer, before it counts
+    /// as not reading and is disconnected.
     #[arg(long, env = "OUTBOUND_QUEUE", default_value_t = 256)]
     pub outbound_queue: usize,
 

@@ -3,9 +3,12 @@
 //! on `create` / `join` / `resume`, then sends straight to its session actor, and writes back
 //! whatever the session sends it.
 //!
-//! Writes go through a bounded queue to a writer task that owns the socket's sink: a client that
-//! stops reading fills the queue and is disconnected, never buffered without bound.
+//! Writes go straight into the socket's own small buffer when it has room (the common case: no
+//! allocation, no extra task); when it is full the frame waits in a backlog drained in order.
+//! A client that stops reading fills the backlog and is disconnected, never buffered without
+//! bound.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +26,7 @@ use familiar_actors::session::{
     Command, Conn, ConnId, Disconnected, Join, JoinError, Joined, Leave, Outbound, Session,
     SessionKey,
 };
-use tokio::sync::mpsc;
+use futures_util::FutureExt;
 
 use crate::config::Rate;
 use crate::server::AppState;
@@ -31,7 +34,8 @@ use crate::server::AppState;
 /// Rate-limited messages are counted over this window to spot a sustained flood.
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 
-/// What the writer task sends on the socket.
+/// One frame to send on the socket.
+#[derive(Clone)]
 enum Write {
     Text(ByteString),
     Ping,
@@ -95,7 +99,12 @@ pub struct Connection {
     id: ConnId,
     state: Arc<AppState>,
     ip: Option<IpAddr>,
-    writer: mpsc::Sender<Write>,
+    /// The socket's sink; `None` once a close frame went out.
+    ws: Option<actix_ws::Session>,
+    /// Frames waiting for room in the socket's buffer, oldest first.
+    backlog: VecDeque<Write>,
+    /// A backlog drain is under way: new frames queue behind it to keep the order.
+    draining: bool,
     membership: Option<Membership>,
     last_heard: Instant,
     buckets: [Bucket; 3],
@@ -110,15 +119,13 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Starts the actor for an upgraded socket, with its writer task.
+    /// Starts the actor for an upgraded socket.
     pub fn start(
         state: Arc<AppState>,
         ip: Option<IpAddr>,
         ws: actix_ws::Session,
         stream: actix_ws::MessageStream,
     ) {
-        let (writer, rx) = mpsc::channel(state.config.outbound_queue.max(1));
-        actix_rt::spawn(write_loop(ws, rx));
         let rates = state.rates;
         let stream = stream
             .max_frame_size(state.config.max_frame_bytes)
@@ -130,7 +137,9 @@ impl Connection {
                 id: ConnId::next(),
                 state,
                 ip,
-                writer,
+                ws: Some(ws),
+                backlog: VecDeque::new(),
+                draining: false,
                 membership: None,
                 last_heard: Instant::now(),
                 buckets: rates.each_ref().map(Bucket::full),
@@ -154,14 +163,64 @@ impl Connection {
         }
     }
 
-    /// Queues a frame; a full queue means the client stopped reading.
+    /// Sends a frame now if the socket's buffer has room, else queues it behind the others; a
+    /// full backlog means the client stopped reading.
     fn write(&mut self, frame: Write, ctx: &mut Context<Self>) {
-        if self.writer.try_send(frame).is_err() && !self.closing {
-            log::info!("connection {}: slow reader, disconnecting", self.id.0);
-            self.close_reason = "slow_reader";
-            self.closing = true;
-            ctx.stop();
+        let Some(ws) = self.ws.as_mut() else { return };
+        if !self.draining {
+            match send(ws, frame.clone()).now_or_never() {
+                Some(Ok(())) => {
+                    if matches!(frame, Write::Close(_)) {
+                        self.ws = None;
+                    }
+                    return;
+                }
+                Some(Err(_)) => {
+                    self.ws = None;
+                    return ctx.stop();
+                }
+                None => {}
+            }
         }
+        if self.backlog.len() >= self.state.config.outbound_queue {
+            if !self.closing {
+                log::info!("connection {}: slow reader, disconnecting", self.id.0);
+                self.close_reason = "slow_reader";
+                self.closing = true;
+            }
+            self.backlog.clear();
+            return ctx.stop();
+        }
+        self.backlog.push_back(frame);
+        if !self.draining {
+            self.draining = true;
+            self.drain(ctx);
+        }
+    }
+
+    /// Sends the oldest waiting frame, then the next, until the backlog is empty.
+    fn drain(&mut self, ctx: &mut Context<Self>) {
+        let (Some(frame), Some(mut ws)) = (self.backlog.pop_front(), self.ws.clone()) else {
+            self.draining = false;
+            self.backlog = VecDeque::new(); // Give a burst's memory back.
+            return;
+        };
+        let closes = matches!(frame, Write::Close(_));
+        ctx.spawn(
+            async move { send(&mut ws, frame).await }
+                .into_actor(self)
+                .map(move |sent, act, ctx| match sent {
+                    Ok(()) if !closes => act.drain(ctx),
+                    _ => {
+                        act.ws = None;
+                        act.backlog.clear();
+                        act.draining = false;
+                        if !closes {
+                            ctx.stop();
+                        }
+                    }
+                }),
+        );
     }
 
     fn write_out(&mut self, out: Outbound, ctx: &mut Context<Self>) {
@@ -456,6 +515,12 @@ impl Actor for Connection {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
+        // End the socket politely if no close frame went out yet.
+        if let Some(ws) = self.ws.take() {
+            actix_rt::spawn(async move {
+                let _ = ws.close(None).await;
+            });
+        }
         if let Some(membership) = self.membership.take() {
             membership.session.do_send(Disconnected { from: self.id });
         }
@@ -494,10 +559,13 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Connection {
             Ok(AggregatedMessage::Pong(_)) => {}
             Ok(AggregatedMessage::Close(_)) => {
                 self.closing = true;
-                let _ = self.writer.try_send(Write::Close(CloseReason {
-                    code: CloseCode::Normal,
-                    description: None,
-                }));
+                self.write(
+                    Write::Close(CloseReason {
+                        code: CloseCode::Normal,
+                        description: None,
+                    }),
+                    ctx,
+                );
                 ctx.stop();
             }
             Err(ProtocolError::Overflow) => self.close(1009, "frame too big", "too_big", ctx),
@@ -516,21 +584,12 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Connection {
     }
 }
 
-/// Drains the bounded queue into the socket; ends when the queue closes or the socket does.
-async fn write_loop(mut ws: actix_ws::Session, mut rx: mpsc::Receiver<Write>) {
-    while let Some(write) = rx.recv().await {
-        let sent = match write {
-            Write::Text(text) => ws.text(text).await,
-            Write::Ping => ws.ping(b"").await,
-            Write::Pong(payload) => ws.pong(&payload).await,
-            Write::Close(reason) => {
-                let _ = ws.close(Some(reason)).await;
-                return;
-            }
-        };
-        if sent.is_err() {
-            return;
-        }
+/// Sends one frame; a close frame consumes the sink, so it goes through a clone.
+async fn send(ws: &mut actix_ws::Session, frame: Write) -> Result<(), actix_ws::Closed> {
+    match frame {
+        Write::Text(text) => ws.text(text).await,
+        Write::Ping => ws.ping(b"").await,
+        Write::Pong(payload) => ws.pong(&payload).await,
+        Write::Close(reason) => ws.clone().close(Some(reason)).await,
     }
-    let _ = ws.close(None).await;
 }
