@@ -39,6 +39,7 @@ export default {
     placeholderOpacity: false,
     ringOpacity: false,
   },
-  // Words in the scripts that happen to be utility names (style.transform, capitalize()...).
-  blocklist: ['visible', 'fixed', '!fixed', 'static', 'inline', 'transform', 'filter', 'capitalize', 'contents', 'table'],
+  // Words in the scripts that happen to be utility names (style.transform, capitalize(), the
+  // avatar's inline `filter: drop-shadow(...)`...).
+  blocklist: ['visible', 'fixed', '!fixed', 'static', 'inline', 'transform', 'filter', 'capitalize', 'contents', 'table', 'drop-shadow'],
 };

@@ -26,7 +26,11 @@ export function kickButton(page, name) {
 
 /** The host's line for a listener: name, connection path and the kick button. */
 export function hostListEntry(page, name) {
-  return page.locator('section[aria-labelledby="guests-heading"]').getByRole('listitem').filter({ has: kickButton(page, name) });
+  // "Listeners" is the host's manage list only; the room's list is "People in the room".
+  return page
+    .getByRole('list', { name: 'Listeners', exact: true })
+    .getByRole('listitem')
+    .filter({ has: kickButton(page, name) });
 }
 
 /**

@@ -60,7 +60,9 @@ export function staticDir() {
   if (existsSync(index)) {
     const built = statSync(index).mtimeMs;
     const sources = Math.max(
-      ...['src', 'public', 'index.html', 'package.json', 'vite.config.ts'].map((p) => newestMtime(join(guest, p))),
+      ...['src', 'public', 'index.html', 'package.json', 'vite.config.ts', 'tailwind.config.js', 'postcss.config.js'].map(
+        (p) => newestMtime(join(guest, p)),
+      ),
     );
     if (sources > built) {
       process.stderr.write(`warning: ${index} is older than guest/ sources; run npm run build in guest/\n`);

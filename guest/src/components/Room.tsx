@@ -1,10 +1,11 @@
 // The room: the host on stage and everyone else around, each as their familiar with a live dot
 // while their audio is connected. Familiars sway on the beat when the host sends a tempo, the
-// room glows once when the track changes, and reactions float up over whoever sent them.
+// room glows once when the track changes, and reactions float up over whoever sent them (and are
+// read out politely to screen readers, a few seconds' worth in one sentence).
 
-import type { CSSProperties } from 'react';
+import { useEffect, useRef, useState, type CSSProperties } from 'react';
 import type { ParticipantView } from '../protocol/wire';
-import type { Reaction, ReactionKind } from '../features/session/state';
+import { reactionAnnouncement, type Reaction, type ReactionKind } from '../features/session/state';
 import { FamiliarAvatar } from './FamiliarAvatar';
 
 export const REACTION_EMOJI: Record<ReactionKind, string> = {
@@ -45,7 +46,7 @@ function Member({
 }) {
   const live = isHost ? !p.away : p.webrtc_connected && !p.away;
   return (
-    <li className={`relative flex flex-col items-center gap-1 ${isHost ? 'w-28' : 'w-20'} ${p.away ? 'opacity-50' : ''}`}>
+    <li className={`relative flex flex-col items-center gap-1 ${isHost ? 'w-full' : 'w-20'} ${p.away ? 'opacity-50' : ''}`}>
       <div className="relative">
         <div className={beat ? 'sway' : undefined} style={beat ? ({ '--beat': beat } as CSSProperties) : undefined}>
           <FamiliarAvatar familiar={p.familiar} size={isHost ? 76 : 52} />
@@ -69,7 +70,32 @@ function Member({
   );
 }
 
+/** At most one reaction announcement this often; what comes between is said together. */
+const ANNOUNCE_EVERY_MS = 3000;
+
+function useReactionAnnouncement(reactions: Reaction[], participants: ParticipantView[], me: string | null): string {
+  const [text, setText] = useState('');
+  /** The last reaction announced, and when the next announcement may be made. */
+  const said = useRef(0);
+  const next = useRef(0);
+  const newest = reactions.at(-1)?.id ?? 0;
+  useEffect(() => {
+    if (newest <= said.current) return;
+    // Rescheduled on each new reaction, for the same moment: this render has them all.
+    const timer = setTimeout(() => {
+      const words = reactionAnnouncement(reactions, said.current, participants, me);
+      said.current = newest;
+      next.current = Date.now() + ANNOUNCE_EVERY_MS;
+      // The same sentence again must still change the text for it to be read out again.
+      if (words) setText((old) => (old === words ? `${words}\u00a0` : words));
+    }, next.current - Date.now());
+    return () => clearTimeout(timer);
+  }, [newest]);
+  return text;
+}
+
 export function Room({ participants, hostId, me, reactions, bpm, trackChangedAt }: RoomProps) {
+  const announcement = useReactionAnnouncement(reactions, participants, me);
   const beat = bpm && bpm >= 30 && bpm <= 300 ? `${(60 / bpm).toFixed(3)}s` : null;
   const host = participants.find((p) => p.user_id === hostId);
   const others = participants.filter((p) => p.user_id !== hostId);
@@ -91,17 +117,15 @@ export function Room({ participants, hostId, me, reactions, bpm, trackChangedAt 
       <h2 id="room-heading" className="text-lg">
         In the room <span className="font-sans text-sm text-sand">· {participants.length}</span>
       </h2>
-      <ul className="relative mt-4 flex flex-col items-center gap-5" aria-label="People in the room">
+      {/* One list (the host first, on a row of its own), named apart from the host's "Listeners". */}
+      <ul className="relative mt-4 flex flex-wrap justify-center gap-x-3 gap-y-5" aria-label="People in the room">
         {host && member(host)}
-        {others.length > 0 && (
-          <li className="w-full">
-            <ul className="flex flex-wrap justify-center gap-x-3 gap-y-5" aria-label="Listeners">
-              {others.map(member)}
-            </ul>
-          </li>
-        )}
+        {others.map(member)}
       </ul>
       {others.length === 0 && <p className="mt-4 text-center text-sm text-sand">No listeners yet.</p>}
+      <p aria-live="polite" className="sr-only">
+        {announcement}
+      </p>
     </section>
   );
 }

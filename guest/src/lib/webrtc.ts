@@ -40,11 +40,15 @@ export function candidateType(line: string): string | null {
   return / typ ([a-z]+)/.exec(line)?.[1] ?? null;
 }
 
-/** A relay on either side means TURN; a reflexive address means STUN; else a direct path. */
+/**
+ * A relay on either side means TURN; a server-reflexive address (learned from a STUN server) on
+ * either side means STUN; host and peer-reflexive candidates mean a direct path. A `prflx`
+ * candidate is only an address seen in the connectivity checks themselves (it shows up on plain
+ * loopback and LAN connections too), so it is no evidence that a STUN server was involved.
+ */
 export function pathFromTypes(local: string | undefined, remote: string | undefined): IcePath {
   if (local === 'relay' || remote === 'relay') return 'turn';
-  if (local === 'srflx' || local === 'prflx' || remote === 'srflx' || remote === 'prflx') return 'stun';
-  return 'direct';
+  return local === 'srflx' || remote === 'srflx' ? 'stun' : 'direct';
 }
 
 type StatLike = { id: string; type: string; [key: string]: unknown };

@@ -38,6 +38,7 @@ const HEADLINES: Partial<Record<GuestState, string>> = {
   starting: 'Starting the audio…',
   blocked: 'Your browser needs a tap to play sound',
   connected: 'Connected',
+  interrupted: 'Reconnecting to the host…',
   ice_failed: "Couldn't connect the audio",
   restarting: 'The relay is restarting',
   unreachable: "Can't reach the relay",
@@ -244,6 +245,7 @@ function InSession({ state, code, session, g }: { state: GuestState; code: strin
   else if (state === 'restarting') detail = `Back in ${retryIn ? `about ${retryIn} s` : 'a few seconds'}.${keepsPlaying}`;
   else if (state === 'unreachable') detail = `Trying again${retryIn ? ` in ${retryIn} s` : ''}.${keepsPlaying}`;
   else if (state === 'reconnecting') detail = keepsPlaying.trim() || null;
+  else if (state === 'interrupted' && !room.hostAway) detail = 'The audio was interrupted.';
   if (room.hostAway && state !== 'restarting') {
     detail = `${detail ? `${detail} ` : ''}The host's connection dropped; waiting for them to come back.`;
   }

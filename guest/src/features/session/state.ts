@@ -99,6 +99,31 @@ export function isReactionKind(kind: string): kind is ReactionKind {
   return (REACTION_KINDS as readonly string[]).includes(kind);
 }
 
+const REACTION_VERBS: Record<ReactionKind, string> = {
+  cheer: 'cheered',
+  pulse: 'sent a pulse',
+  wave: 'waved',
+  spark: 'sent a spark',
+};
+/**
+ * The reactions after `sinceId` as one sentence for screen readers ("Ana cheered, Bo waved."):
+ * each person's kind once, at most three and then "and others", never our own; '' if none.
+ */
+export function reactionAnnouncement(
+  reactions: Reaction[],
+  sinceId: number,
+  participants: ParticipantView[],
+  me: string | null,
+): string {
+  const said = new Set<string>();
+  for (const r of reactions) {
+    if (r.id <= sinceId || r.user_id === me) continue;
+    const name = participants.find((p) => p.user_id === r.user_id)?.username ?? 'Someone';
+    said.add(`${name} ${REACTION_VERBS[r.kind]}`);
+  }
+  return said.size ? `${[...said].slice(0, 3).join(', ')}${said.size > 3 ? ' and others' : ''}.` : '';
+}
+
 function upsert(list: ParticipantView[], user: ParticipantView): ParticipantView[] {
   const i = list.findIndex((p) => p.user_id === user.user_id);
   if (i === -1) return [...list, user];

@@ -60,8 +60,30 @@ describe('connection path', () => {
   it('maps candidate types', () => {
     expect(pathFromTypes('host', 'host')).toBe('direct');
     expect(pathFromTypes('srflx', 'host')).toBe('stun');
-    expect(pathFromTypes('host', 'prflx')).toBe('stun');
+    expect(pathFromTypes('host', 'srflx')).toBe('stun');
     expect(pathFromTypes('srflx', 'relay')).toBe('turn');
+    expect(pathFromTypes('relay', 'prflx')).toBe('turn');
+  });
+
+  it('counts peer-reflexive candidates as direct: they appear on loopback and LAN paths too', () => {
+    expect(pathFromTypes('host', 'prflx')).toBe('direct');
+    expect(pathFromTypes('prflx', 'host')).toBe('direct');
+    expect(pathFromTypes('prflx', 'prflx')).toBe('direct');
+    // A STUN-learned address on the other side still makes it STUN.
+    expect(pathFromTypes('prflx', 'srflx')).toBe('stun');
+    expect(pathFromTypes(undefined, undefined)).toBe('direct');
+  });
+
+  it('reports the same path for a loopback pair whichever side learned the prflx address', () => {
+    const pair = (local: string, remote: string) => [
+      { id: 'T', type: 'transport', selectedCandidatePairId: 'P' },
+      { id: 'P', type: 'candidate-pair', localCandidateId: 'L', remoteCandidateId: 'R' },
+      { id: 'L', type: 'local-candidate', candidateType: local },
+      { id: 'R', type: 'remote-candidate', candidateType: remote },
+    ];
+    expect(pathFromStats(pair('host', 'host'))).toBe('direct');
+    expect(pathFromStats(pair('host', 'prflx'))).toBe('direct');
+    expect(pathFromStats(pair('prflx', 'host'))).toBe('direct');
   });
 
   it('follows the transport to the selected pair (Chrome, Safari)', () => {

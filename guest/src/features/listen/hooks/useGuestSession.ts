@@ -2,38 +2,27 @@
 // after a dropped socket, through the client), asking the host for audio and answering its offer,
 // playing the stream, the room state, and one word for where things stand (`GuestState`).
 // The peer connection is deliberately independent of the socket: audio keeps playing while the
-// relay is unreachable, and a resumed session keeps the connection it had.
+// relay is unreachable, and a resumed session keeps the connection it had. When the audio drops
+// the page says so (`interrupted`) until it recovers, or asks for a new connection once the host
+// can answer (the relay drops requests while the host is away).
 
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { useClientStatus, useServerMessages, useSessionClient } from '../../../hooks/useSessionClient';
 import { explainFailure, type FailedStage } from '../../../lib/webrtc';
 import type { ClientMessage, Familiar, IcePath, IceServer, ServerMessage } from '../../../protocol/wire';
-import { initialSessionState, sessionReducer, type EndReason } from '../../session/state';
+import { initialSessionState, sessionReducer } from '../../session/state';
 import { GuestPeer } from '../lib/guestPeer';
+import { guestState, wantsAudio, type JoinRefusal, type Link } from '../lib/guestState';
 import { useRemoteAudio } from './useRemoteAudio';
+
+export type { GuestState, JoinRefusal } from '../lib/guestState';
 
 /** Old guest pages wait this long after joining before asking; the host app expects it. */
 const REQUEST_DELAY_MS = 500;
 /** How long to wait for the host's offer before asking once more, then giving up. */
 const OFFER_TIMEOUT_MS = 12_000;
-/** Connection attempts in a row before the page says the relay is unreachable. */
-export const UNREACHABLE_AFTER = 3;
-
-export type JoinRefusal = 'wrong_password' | 'session_full' | 'server_full' | 'not_found' | 'throttled' | 'kicked';
-
-export type GuestState =
-  | 'ready'
-  | 'joining'
-  | 'negotiating'
-  | 'starting'
-  | 'blocked'
-  | 'connected'
-  | 'ice_failed'
-  | 'reconnecting'
-  | 'restarting'
-  | 'unreachable'
-  | JoinRefusal
-  | EndReason;
+/** A new connection after a drop still counts as the interruption, until it connects. */
+const pending = (link: Link): Link => (link === 'interrupted' ? link : 'negotiating');
 
 const REFUSALS: Partial<Record<string, JoinRefusal>> = {
   invalid_password: 'wrong_password',
@@ -55,7 +44,7 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
   const [room, dispatch] = useReducer(sessionReducer, initialSessionState);
   const [joining, setJoining] = useState(false);
   const [refusal, setRefusal] = useState<{ reason: JoinRefusal; retryAfterMs?: number } | null>(null);
-  const [link, setLink] = useState<'idle' | 'negotiating' | 'connected' | 'failed'>('idle');
+  const [link, setLink] = useState<Link>('idle');
   const [path, setPath] = useState<IcePath | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -64,6 +53,8 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
   const offerTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const turnRef = useRef(turnAvailable);
   turnRef.current = turnAvailable;
+  const hostAway = useRef(false);
+  hostAway.current = room.hostAway;
 
   const send = useCallback((msg: ClientMessage) => void client.send(msg), [client]);
 
@@ -79,25 +70,31 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
     setFailure(explainFailure({ stage, localTypes: local, remoteTypes: remote, turnAvailable: turnRef.current }));
   }, []);
 
+  /** No offer came, or it could not be answered: the host's side of the signaling failed. */
+  const failSignaling = useCallback(() => {
+    send({ type: 'webrtc_connected', connected: false, failed_stage: 'signaling' });
+    fail('signaling', new Set(), new Set());
+  }, [fail, send]);
+
   /** Asks the host for an offer (webrtc_request), once more if none comes, then gives up. */
   const requestAudio = useCallback(
     (delayMs: number) => {
       closePeer();
-      setLink('negotiating');
+      setLink(pending);
       setFailure(null);
       let tries = 0;
       const ask = () => {
         client.send({ type: 'webrtc_request' });
         offerTimer.current = setTimeout(() => {
-          if (peerRef.current) return;
+          // While the host is away nobody can answer: its `user_back` asks again.
+          if (peerRef.current || hostAway.current) return;
           if (tries++ < 1) return ask();
-          send({ type: 'webrtc_connected', connected: false, failed_stage: 'signaling' });
-          fail('signaling', new Set(), new Set());
+          failSignaling();
         }, OFFER_TIMEOUT_MS);
       };
       offerTimer.current = setTimeout(ask, delayMs);
     },
-    [client, closePeer, fail, send],
+    [client, closePeer, failSignaling],
   );
 
   const acceptOffer = (sdp: unknown) => {
@@ -109,16 +106,19 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
         setLink('connected');
         setPath(p);
       },
-      onDisconnected: () => peerRef.current === peer && setLink('negotiating'),
-      onFailed: (stage, local, remote) => peerRef.current === peer && fail(stage, local, remote),
+      onDisconnected: () => peerRef.current === peer && setLink('interrupted'),
+      onFailed: (stage, local, remote, dropped) => {
+        if (peerRef.current !== peer) return;
+        if (!dropped) return fail(stage, local, remote);
+        // It worked until now: ask for a new connection, or wait until the host is back to answer.
+        setLink('interrupted');
+        if (hostAway.current) closePeer();
+        else requestAudio(0);
+      },
     });
     peerRef.current = peer;
-    setLink('negotiating');
-    peer.acceptOffer(sdp).catch(() => {
-      if (peerRef.current !== peer) return;
-      send({ type: 'webrtc_connected', connected: false, failed_stage: 'signaling' });
-      fail('signaling', new Set(), new Set());
-    });
+    setLink(pending);
+    peer.acceptOffer(sdp).catch(() => peerRef.current === peer && failSignaling());
   };
 
   useServerMessages(client, (msg: ServerMessage) => {
@@ -129,8 +129,7 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
         setJoining(false);
         setRefusal(null);
         iceServers.current = msg.ice_servers;
-        // A resumed session keeps a connection that still works; a new membership needs a new one.
-        if (msg.type === 'session_joined' || !peerRef.current?.isLive) requestAudio(REQUEST_DELAY_MS);
+        if (wantsAudio(msg, undefined, peerRef.current)) requestAudio(REQUEST_DELAY_MS);
         break;
       case 'webrtc_offer':
         acceptOffer(msg.sdp);
@@ -139,8 +138,8 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
         void peerRef.current?.addRemoteCandidate(msg.candidate);
         break;
       case 'user_back':
-        // The host is back (e.g. reloaded its page): its old connection to us may be gone.
-        if (msg.user_id === room.session?.host_id && !peerRef.current?.isConnected) requestAudio(REQUEST_DELAY_MS);
+        // The host is back: its old connection to us may be gone.
+        if (wantsAudio(msg, room.session?.host_id, peerRef.current)) requestAudio(REQUEST_DELAY_MS);
         break;
       case 'error': {
         const reason = REFUSALS[msg.code];
@@ -202,18 +201,7 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
     requestAudio(0);
   }, [audio.unblock, requestAudio]);
 
-  let state: GuestState;
-  if (room.ended) state = room.ended;
-  else if (refusal) state = refusal.reason;
-  else if (!room.session) {
-    state = !joining ? 'ready' : status.failures >= UNREACHABLE_AFTER ? 'unreachable' : 'joining';
-  } else if (status.restarting) state = 'restarting';
-  else if (status.state !== 'open' || !status.inSession) {
-    state = status.failures >= UNREACHABLE_AFTER ? 'unreachable' : 'reconnecting';
-  } else if (link === 'failed') state = 'ice_failed';
-  else if (audio.playState === 'blocked') state = 'blocked';
-  else if (link === 'connected') state = audio.playState === 'playing' ? 'connected' : 'starting';
-  else state = 'negotiating';
+  const state = guestState(room, status, joining, refusal?.reason, link, audio.playState);
 
   return {
     state,

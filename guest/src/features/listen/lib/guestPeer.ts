@@ -1,6 +1,8 @@
 // The guest's end of one WebRTC audio connection to the host: answers the host's offer, trades
 // ICE candidates (queued until the offer is in), hands the received stream to the page, and
 // reports how it connected (or where it failed) with `webrtc_connected`. One instance per offer.
+// A connection that was up can drop (`disconnected`: the host's browser is gone, or a network
+// changed): that is reported at once, as it may still come back by itself; `failed` is final.
 
 import type { ClientMessage, IcePath, IceServer } from '../../../protocol/wire';
 import {
@@ -17,7 +19,8 @@ export interface GuestPeerEvents {
   onConnected(path: IcePath | null): void;
   /** The connection dropped (the host went away, or the network changed); it may come back. */
   onDisconnected(): void;
-  onFailed(stage: FailedStage, localTypes: Set<string>, remoteTypes: Set<string>): void;
+  /** `dropped`: it had been connected, so the path worked and what failed was the link itself. */
+  onFailed(stage: FailedStage, localTypes: Set<string>, remoteTypes: Set<string>, dropped: boolean): void;
 }
 
 export class GuestPeer {
@@ -25,7 +28,7 @@ export class GuestPeer {
   readonly #pending: RTCIceCandidateInit[] = [];
   readonly #localTypes = new Set<string>();
   readonly #remoteTypes = new Set<string>();
-  #reported: 'none' | 'connected' | 'failed' = 'none';
+  #reported: 'none' | 'connected' | 'disconnected' | 'failed' = 'none';
   #closed = false;
 
   readonly #send: (msg: ClientMessage) => void;
@@ -90,26 +93,33 @@ export class GuestPeer {
   }
 
   #check(): void {
-    if (this.#closed) return;
+    const reported = this.#reported;
+    if (this.#closed || reported === 'failed') return;
     const state = this.pc.connectionState;
     const ice = this.pc.iceConnectionState;
-    if (state === 'connected' && this.#reported !== 'connected') {
+    if (state === 'failed' || ice === 'failed') {
+      this.#reported = 'failed';
+      const dropped = reported !== 'none';
+      // ICE found a pair but the connection still failed: the DTLS handshake did not complete.
+      const stage: FailedStage = ice === 'connected' || ice === 'completed' ? 'dtls' : 'ice';
+      // A link that was up and went down did not fail at any stage of setting it up.
+      this.#send({ type: 'webrtc_connected', connected: false, ...(dropped ? {} : { failed_stage: stage }) });
+      this.#events.onFailed(stage, this.#localTypes, this.#remoteTypes, dropped);
+    } else if (state === 'disconnected' || ice === 'disconnected') {
+      // Browsers differ in which of the two states they move first; either means no audio.
+      if (reported !== 'connected') return;
+      this.#reported = 'disconnected';
+      this.#send({ type: 'webrtc_connected', connected: false });
+      this.#events.onDisconnected();
+    } else if (state === 'connected' && reported !== 'connected') {
+      // The first time, or back again after a drop.
       this.#reported = 'connected';
       void selectedPath(this.pc).then((path) => {
-        if (this.#closed) return;
+        // Dropped again (or closed) while the stats were read: that was reported instead.
+        if (this.#closed || this.#reported !== 'connected') return;
         this.#send({ type: 'webrtc_connected', connected: true, ...(path ? { path } : {}) });
         this.#events.onConnected(path);
       });
-    } else if (state === 'disconnected' && this.#reported === 'connected') {
-      // Report "connected" again if it recovers by itself.
-      this.#reported = 'none';
-      this.#events.onDisconnected();
-    } else if ((state === 'failed' || ice === 'failed') && this.#reported !== 'failed') {
-      this.#reported = 'failed';
-      // ICE found a pair but the connection still failed: the DTLS handshake did not complete.
-      const stage: FailedStage = ice === 'connected' || ice === 'completed' ? 'dtls' : 'ice';
-      this.#send({ type: 'webrtc_connected', connected: false, failed_stage: stage });
-      this.#events.onFailed(stage, this.#localTypes, this.#remoteTypes);
     }
   }
 }

@@ -1,11 +1,13 @@
 // Unit tests of the session reducer: joins, leaves, updates, endings, chat, reactions, links,
-// and playback position extrapolation.
+// playback position extrapolation, and the screen-reader sentence for reactions.
 
 import { describe, expect, it } from 'vitest';
 import {
   initialSessionState,
   positionAt,
+  reactionAnnouncement,
   sessionReducer,
+  type Reaction,
   type SessionState,
 } from '../state';
 import type { ParticipantView, ServerMessage } from '../../../protocol/wire';
@@ -195,5 +197,38 @@ describe('positionAt', () => {
 
   it('never runs backwards when clocks disagree', () => {
     expect(positionAt({ trackId: 't', isPlaying: true, positionMs: 5000, receivedAt: 4000 }, 3500)).toBe(5000);
+  });
+});
+
+describe('reactionAnnouncement', () => {
+  const people = [person('h', 'host'), { ...person('ana'), username: 'Ana' }, { ...person('bo'), username: 'Bo' }, person('me')];
+  let id = 0;
+  const r = (user_id: string, kind: Reaction['kind']): Reaction => ({ id: ++id, user_id, kind, at: 0 });
+
+  it('names who reacted and how, in order', () => {
+    expect(reactionAnnouncement([r('ana', 'cheer')], 0, people, 'me')).toBe('Ana cheered.');
+    const two = [r('ana', 'wave'), r('h', 'pulse')];
+    expect(reactionAnnouncement(two, 0, people, 'me')).toBe('Ana waved, H sent a pulse.');
+  });
+
+  it('says each person and kind once, however often it was sent', () => {
+    const burst = [r('ana', 'cheer'), r('ana', 'cheer'), r('bo', 'spark'), r('ana', 'cheer')];
+    expect(reactionAnnouncement(burst, 0, people, 'me')).toBe('Ana cheered, Bo sent a spark.');
+  });
+
+  it('leaves out our own reactions and those already announced', () => {
+    const list = [r('ana', 'cheer'), r('me', 'wave'), r('bo', 'wave')];
+    expect(reactionAnnouncement(list, list[0]!.id, people, 'me')).toBe('Bo waved.');
+    expect(reactionAnnouncement(list.slice(0, 2), list[0]!.id, people, 'me')).toBe('');
+    expect(reactionAnnouncement([], 0, people, 'me')).toBe('');
+  });
+
+  it('words out three and sums up the rest, so a storm stays one short sentence', () => {
+    const storm = [r('ana', 'cheer'), r('bo', 'wave'), r('h', 'spark'), r('ana', 'pulse'), r('bo', 'cheer')];
+    expect(reactionAnnouncement(storm, 0, people, 'me')).toBe('Ana cheered, Bo waved, H sent a spark and others.');
+  });
+
+  it('still says something for a sender who already left', () => {
+    expect(reactionAnnouncement([r('gone', 'wave')], 0, people, 'me')).toBe('Someone waved.');
   });
 });
