@@ -23,8 +23,8 @@ use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::password;
 use crate::protocol::{
-    ClientMessage, ErrorCode, IcePath, ParticipantView, PlaybackState, PublicSession, Role,
-    ServerMessage, SessionView, TrackMeta,
+    ClientMessage, ErrorCode, IcePath, ParticipantView, PlaybackState, PublicSession, Relayed,
+    Role, ServerMessage, SessionView, TrackMeta,
 };
 use crate::token::{unix_now, HostClaims, ResumeClaims, TokenSigner};
 
@@ -961,11 +961,11 @@ impl Session {
                     return self.send_error(index, ErrorCode::NotAllowed);
                 }
                 if let Some(target) = self.find_user(&target_user_id).filter(|t| *t != 0) {
-                    let offer = ServerMessage::WebrtcOffer {
-                        sdp,
-                        from_user_id: self.members[0].user_id.clone(),
+                    let offer = Relayed::WebrtcOffer {
+                        sdp: &sdp,
+                        from_user_id: &self.members[0].user_id,
                     };
-                    self.send_to(target, &offer);
+                    self.members[target].send(Outbound::Frame(offer.to_text()));
                 }
                 self.core
                     .metrics
@@ -976,11 +976,11 @@ impl Session {
                 if is_host {
                     return self.send_error(index, ErrorCode::NotAllowed);
                 }
-                let answer = ServerMessage::WebrtcAnswer {
-                    sdp,
-                    from_user_id: self.members[index].user_id.clone(),
+                let answer = Relayed::WebrtcAnswer {
+                    sdp: &sdp,
+                    from_user_id: &self.members[index].user_id,
                 };
-                self.send_to(0, &answer);
+                self.members[0].send(Outbound::Frame(answer.to_text()));
                 self.core
                     .metrics
                     .relay_seconds
@@ -999,11 +999,11 @@ impl Session {
                     Some(0)
                 };
                 if let Some(target) = target {
-                    let ice = ServerMessage::WebrtcIce {
-                        candidate,
-                        from_user_id: self.members[index].user_id.clone(),
+                    let ice = Relayed::WebrtcIce {
+                        candidate: &candidate,
+                        from_user_id: &self.members[index].user_id,
                     };
-                    self.send_to(target, &ice);
+                    self.members[target].send(Outbound::Frame(ice.to_text()));
                 }
                 self.core
                     .metrics
