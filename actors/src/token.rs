@@ -80,8 +80,8 @@ impl TokenSigner {
     }
 
     fn mac(&self) -> HmacSha256 {
-        HmacSha256::new_from_slice(&self.key).expect("hmac takes any key length")
-        // ok: HMAC accepts keys of any length.
+        let mac = HmacSha256::new_from_slice(&self.key).expect("any key length"); // ok: HMAC takes any key length
+        mac
     }
 
     /// The token for `claims`.
