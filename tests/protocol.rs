@@ -69,6 +69,15 @@ struct Trio {
     listener_id: String,
 }
 
+impl Trio {
+    /// Proves nothing else is queued for any of the three members.
+    async fn assert_all_quiet(&mut self) {
+        for c in [&mut self.host, &mut self.guest, &mut self.listener] {
+            c.assert_nothing_pending().await;
+        }
+    }
+}
+
 async fn trio(server: &TestServer) -> Trio {
     let (mut host_ws, created) = host(server).await;
     let code = code_of(&created);
@@ -747,9 +756,7 @@ async fn playback_update_goes_to_all_but_the_host_with_the_full_stored_state() {
     assert_eq!(sync["track_id"], Value::Null);
     assert_eq!(sync["is_playing"], false);
     assert_eq!(sync["position_ms"].as_f64(), Some(3000.0));
-    for c in [&mut t.host, &mut t.guest, &mut t.listener] {
-        c.assert_nothing_pending().await;
-    }
+    t.assert_all_quiet().await;
 
     // A late joiner starts from the stored state.
     t.host
@@ -784,9 +791,7 @@ async fn sync_request_answers_the_sender_with_the_current_state() {
     assert_eq!(sync["is_playing"], true);
     assert_eq!(sync["position_ms"].as_f64(), Some(42.5));
     t.guest.expect("playback_update").await;
-    for c in [&mut t.host, &mut t.guest, &mut t.listener] {
-        c.assert_nothing_pending().await;
-    }
+    t.assert_all_quiet().await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -961,9 +966,7 @@ async fn kick_by_a_non_host_of_the_host_or_of_an_unknown_id_is_refused() {
     // A kick without a target at all.
     t.host.send(json!({"type": "kick"})).await;
     assert_eq!(t.host.expect("error").await["message"], CANNOT_KICK);
-    for c in [&mut t.host, &mut t.guest, &mut t.listener] {
-        c.assert_nothing_pending().await;
-    }
+    t.assert_all_quiet().await;
     let (_, body, _) = server
         .get(&format!("/api/v1/sessions/by-code/{}", t.code))
         .await;
@@ -1152,9 +1155,7 @@ async fn webrtc_answer_goes_to_the_host() {
     let answer = t.host.expect("webrtc_answer").await;
     assert_eq!(answer["sdp"], 17);
     assert_eq!(answer["from_user_id"], t.listener_id.as_str());
-    for c in [&mut t.host, &mut t.guest, &mut t.listener] {
-        c.assert_nothing_pending().await;
-    }
+    t.assert_all_quiet().await;
 }
 
 #[tokio::test]
@@ -1195,9 +1196,7 @@ async fn ice_from_the_host_goes_to_its_target_and_from_anyone_else_only_to_the_h
         .await;
     assert_eq!(t.host.expect("webrtc_ice").await["candidate"], "c2");
 
-    for c in [&mut t.host, &mut t.guest, &mut t.listener] {
-        c.assert_nothing_pending().await;
-    }
+    t.assert_all_quiet().await;
 }
 
 #[tokio::test]

@@ -318,6 +318,15 @@ fn logged() -> Vec<String> {
         .clone()
 }
 
+/// `config_for(fake)` with a 2 s credential TTL, so refresh and expiry happen within a test.
+fn short_ttl_config_for(fake: &FakeCloudflare) -> TurnConfig {
+    let mut config = config_for(fake);
+    if let Some(cloudflare) = config.cloudflare.as_mut() {
+        cloudflare.ttl_secs = 2;
+    }
+    config
+}
+
 #[actix_rt::test]
 async fn list_answer_is_served_after_the_first_mint() -> TestResult {
     logger();
@@ -563,11 +572,8 @@ async fn outage_after_a_good_mint_keeps_serving_the_last_good_credentials() -> T
 async fn short_ttl_refreshes_and_serves_new_credentials() -> TestResult {
     let fake = FakeCloudflare::start(Behaviour::List).await?;
     let metrics = Arc::new(Metrics::new());
-    let mut config = config_for(&fake);
     // A 2 s TTL: the refresh is due at 1.8 s.
-    if let Some(cloudflare) = config.cloudflare.as_mut() {
-        cloudflare.ttl_secs = 2;
-    }
+    let config = short_ttl_config_for(&fake);
     let service = turn::start(config, metrics.clone());
 
     service.ready().await;
@@ -590,10 +596,7 @@ async fn short_ttl_refreshes_and_serves_new_credentials() -> TestResult {
 async fn expired_credentials_are_withdrawn_during_an_outage() -> TestResult {
     let fake = FakeCloudflare::start(Behaviour::List).await?;
     let metrics = Arc::new(Metrics::new());
-    let mut config = config_for(&fake);
-    if let Some(cloudflare) = config.cloudflare.as_mut() {
-        cloudflare.ttl_secs = 2;
-    }
+    let config = short_ttl_config_for(&fake);
     let service = turn::start(config, metrics.clone());
 
     service.ready().await;
