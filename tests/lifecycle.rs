@@ -97,6 +97,21 @@ async fn quiet_for(c: &mut Client, period: Duration) {
 // Host leaves or disconnects
 // ---------------------------------------------------------------------------------------------
 
+/// Both remaining members hear `user_left` (host_left) and `session_ended` exactly once, are
+/// no longer in a session, and the code is free.
+async fn both_hear_the_end_once(
+    server: &TestServer,
+    members: [&mut Client; 2],
+    host_id: &str,
+    code: &str,
+) {
+    for member in members {
+        expect_session_end(member, host_id, 2).await;
+        member.assert_nothing_pending_via_leave().await;
+    }
+    assert_code_free(server, code).await;
+}
+
 #[tokio::test]
 async fn host_leave_ends_the_session_for_everyone_and_frees_the_code() {
     let server = relay();
@@ -120,11 +135,7 @@ async fn host_leave_and_close_at_once_is_heard_once() {
     h.send(json!({"type": "leave"})).await;
     h.ws.close(None).await.unwrap();
     drop(h);
-    expect_session_end(&mut g, &host_id, 2).await;
-    expect_session_end(&mut l, &host_id, 2).await;
-    g.assert_nothing_pending_via_leave().await;
-    l.assert_nothing_pending_via_leave().await;
-    assert_code_free(&server, &code).await;
+    both_hear_the_end_once(&server, [&mut g, &mut l], &host_id, &code).await;
 }
 
 #[tokio::test]
@@ -132,11 +143,7 @@ async fn host_socket_dropped_ends_the_session_immediately_without_grace() {
     let server = relay();
     let (h, mut g, mut l, code, host_id, _) = trio(&server).await;
     drop(h); // TCP gone, no close frame, no leave.
-    expect_session_end(&mut g, &host_id, 2).await;
-    expect_session_end(&mut l, &host_id, 2).await;
-    g.assert_nothing_pending_via_leave().await;
-    l.assert_nothing_pending_via_leave().await;
-    assert_code_free(&server, &code).await;
+    both_hear_the_end_once(&server, [&mut g, &mut l], &host_id, &code).await;
 }
 
 #[tokio::test]
