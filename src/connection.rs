@@ -332,6 +332,7 @@ impl Connection {
                 }
                 let create = Create {
                     conn: self.conn(ctx),
+                    home: Arbiter::current(),
                     name,
                     username,
                     password,
@@ -356,6 +357,7 @@ impl Connection {
                 }
                 let resume = ResumeRequest {
                     conn: self.conn(ctx),
+                    home: Arbiter::current(),
                     token,
                     last_seq,
                     ip: self.ip,

@@ -1,6 +1,6 @@
-//! Assembles and runs the relay: the shared state, the registry and session arbiters, the public
-//! HTTP server, the private metrics server, and the graceful shutdown that tells every
-//! participant `server_restarting` before the sockets close.
+//! Assembles and runs the relay: the shared state, the registry (and any dedicated session
+//! arbiters), the public HTTP server, the private metrics server, and the graceful shutdown that
+//! tells every participant `server_restarting` before the sockets close.
 //!
 //! `run` takes its listeners and its shutdown trigger as parameters (as mini-redis does), so
 //! tests run the real server on `127.0.0.1:0` and drive shutdown themselves.
@@ -69,7 +69,8 @@ pub async fn run(
         metrics,
         tokens,
     });
-    let arbiters: Vec<Arbiter> = (0..thread_count(config.session_threads))
+    // No dedicated arbiters (the default): sessions run beside their host's connection.
+    let arbiters: Vec<Arbiter> = (0..config.session_threads)
         .map(|_| Arbiter::new())
         .collect();
     let registry =

@@ -3,8 +3,10 @@
 //! and recreates a session when its host resumes after a relay restart.
 //!
 //! It is asked only when a connection creates, joins or resumes; every message after that goes
-//! from the connection to its session actor directly. Sessions run on a pool of arbiters handed
-//! in at start, so one busy session never delays the registry. A session tells the registry
+//! from the connection to its session actor directly. A session runs on the arbiter of the
+//! connection that created (or restored) it, so its host's frames reach it without a thread
+//! hop, or on a dedicated pool of arbiters when one is handed in at start; either way never on
+//! the registry's, so one busy session never delays it. A session tells the registry
 //! when it stops, and its code is free at that moment.
 
 use std::collections::HashMap;
@@ -53,8 +55,8 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry that starts sessions round-robin on `arbiters` (the current arbiter when
-    /// empty).
+    /// A registry that starts sessions round-robin on `arbiters`, or, when that is empty, on the
+    /// arbiter of the connection that creates them.
     pub fn new(core: Arc<Core>, arbiters: Vec<ArbiterHandle>) -> Self {
         Registry {
             core,
@@ -68,9 +70,9 @@ impl Registry {
         }
     }
 
-    fn pick_arbiter(&mut self) -> ArbiterHandle {
+    fn pick_arbiter(&mut self, home: &ArbiterHandle) -> ArbiterHandle {
         if self.arbiters.is_empty() {
-            return Arbiter::current();
+            return home.clone();
         }
         self.next_arbiter = (self.next_arbiter + 1) % self.arbiters.len();
         self.arbiters[self.next_arbiter].clone()
@@ -89,13 +91,18 @@ impl Registry {
         }
     }
 
-    fn start_session(&mut self, init: SessionInit, ctx: &mut Context<Self>) -> Joined {
+    fn start_session(
+        &mut self,
+        init: SessionInit,
+        home: &ArbiterHandle,
+        ctx: &mut Context<Self>,
+    ) -> Joined {
         let code = init.code.clone();
         let session = Session::new(init, ctx.address().recipient(), self.core.clone());
         let key = session.key();
         let id = session.id().to_string();
         let user_id = session.host_user_id().to_string();
-        let addr = Session::start_in_arbiter(&self.pick_arbiter(), move |_| session);
+        let addr = Session::start_in_arbiter(&self.pick_arbiter(home), move |_| session);
         self.core.metrics.sessions_created.inc();
         self.sessions.insert(code, Entry { key, id, addr });
         Joined { key, user_id }
@@ -134,6 +141,9 @@ impl Actor for Registry {
 #[rtype(result = "Result<(Addr<Session>, Joined), JoinError>")]
 pub struct Create {
     pub conn: Conn,
+    /// The arbiter the host's connection runs on: the session's home unless a dedicated pool
+    /// is configured.
+    pub home: ArbiterHandle,
     pub name: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
@@ -187,7 +197,7 @@ impl Handler<Create> for Registry {
                     restored: None,
                 };
                 let code = init.code.clone();
-                let joined = act.start_session(init, ctx);
+                let joined = act.start_session(init, &msg.home, ctx);
                 log::info!("session {} created", code.short());
                 let addr = act.sessions[&code].addr.clone();
                 Ok((addr, joined))
@@ -263,6 +273,9 @@ impl Handler<Lookup> for Registry {
 #[rtype(result = "Result<(Addr<Session>, Joined), JoinError>")]
 pub struct ResumeRequest {
     pub conn: Conn,
+    /// The arbiter the resuming connection runs on: a restored session's home unless a
+    /// dedicated pool is configured.
+    pub home: ArbiterHandle,
     pub token: String,
     pub last_seq: Option<u64>,
     pub ip: Option<IpAddr>,
@@ -333,7 +346,7 @@ impl Handler<ResumeRequest> for Registry {
                             last_seq: msg.last_seq,
                         }),
                     };
-                    let joined = self.start_session(init, ctx);
+                    let joined = self.start_session(init, &msg.home, ctx);
                     log::info!("session {} restored by its host", code.short());
                     Ok((self.sessions[&code].addr.clone(), joined))
                 }

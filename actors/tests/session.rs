@@ -111,6 +111,7 @@ async fn create(registry: &Addr<Registry>, host: &Peer) -> (Addr<Session>, Strin
     let (session, joined) = registry
         .send(Create {
             conn: host.conn.clone(),
+            home: Arbiter::current(),
             name: Some("Night".into()),
             username: Some("Dee".into()),
             password: None,
@@ -166,6 +167,41 @@ async fn joiner_hears_session_joined_before_anyone_hears_of_it() {
         "prism"
     );
     assert_eq!(host.types(), vec!["guest_joined", "user_joined"]);
+}
+
+#[actix::test]
+async fn a_session_runs_on_the_arbiter_of_the_connection_that_created_it() {
+    // No dedicated pool: the session lives beside its host's connection, so stopping that
+    // arbiter ends it, while a session created from here lives on.
+    let registry = Registry::new(core(quick_limits()), vec![]).start();
+    let elsewhere = Arbiter::new();
+    let far_host = Peer::new();
+    let (far, _) = registry
+        .send(Create {
+            conn: far_host.conn.clone(),
+            home: elsewhere.handle(),
+            name: None,
+            username: None,
+            password: None,
+            familiar: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let (near, _, _) = create(&registry, &Peer::new()).await;
+    assert!(far.connected());
+    elsewhere.stop();
+    for _ in 0..200 {
+        if !far.connected() {
+            break;
+        }
+        actix_rt::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        !far.connected(),
+        "the session did not run on its host's arbiter"
+    );
+    assert!(near.connected());
 }
 
 #[actix::test]
@@ -256,6 +292,7 @@ async fn kicked_guest_cannot_resume() {
     let resumed = registry
         .send(ResumeRequest {
             conn: again.conn.clone(),
+            home: Arbiter::current(),
             token,
             last_seq: None,
             ip: None,
@@ -323,7 +360,8 @@ proptest! {
                         let Some(host) = (next_host..12).find(|p| member_of[*p].is_none()) else { continue };
                         next_host = host + 1;
                         let result = registry.send(Create {
-                            conn: peers[host].conn.clone(), name: None, username: None,
+                            conn: peers[host].conn.clone(), home: Arbiter::current(),
+                            name: None, username: None,
                             password: None, familiar: None,
                         }).await.unwrap();
                         if let Ok((session, joined)) = result {

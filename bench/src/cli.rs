@@ -37,6 +37,10 @@ pub struct Common {
     /// counts as a failure.
     #[arg(long, global = true, default_value_t = 15)]
     pub timeout: u64,
+    /// Threads that run the client sockets, each a single-threaded runtime owning its share of
+    /// them (clients are dealt out round-robin). 0: one per CPU.
+    #[arg(long, global = true, default_value_t = 0)]
+    pub client_threads: usize,
 }
 
 /// One scenario per run.

@@ -4,7 +4,8 @@
 //!
 //! Map of the crate:
 //! - [`cli`]: the flags; each scenario's defaults are the sizes named in issue 7.
-//! - [`system`]: the open-file limit, the relay's resident memory, the clock all clients share.
+//! - [`system`]: the open-file limit, the relay's resident memory, the clock all clients share,
+//!   the client runtimes.
 //! - [`conn`]: one client WebSocket, bound to one of several loopback source addresses.
 //! - [`wire`]: the messages the bench sends and the fields it reads back.
 //! - [`setup`]: filling the relay with hosts and guests, and moving them through phases.
@@ -35,7 +36,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let threads = match cli.common.client_threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    if let Err(err) = system::start_client_runtimes(threads) {
+        eprintln!("familiar-bench: cannot start the client runtimes: {err}");
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -26,8 +26,11 @@ pub enum Phase {
     Setup,
     /// Everyone is in: the scenario's traffic runs.
     Run,
-    /// Finish up, close the socket and report.
+    /// Stop reading (what arrives from now on is not counted) and wait.
     Stop,
+    /// Everyone has stopped reading: leave, close the socket and report. Leaving only now keeps
+    /// one client's departure out of the counts of another that had not yet seen `Stop`.
+    Leave,
 }
 
 /// What a client tells the controller while the relay fills.
@@ -41,6 +44,8 @@ enum Event {
     Joined {
         session: usize,
         latency: Duration,
+        /// From the `join` frame's send to `session_joined`: the relay's part.
+        answered_in: Duration,
     },
     /// A host has heard `guest_joined` for each of its guests.
     Ready,
@@ -223,9 +228,10 @@ impl Member {
     /// Records how the client's work ended, sends `leave` and closes the socket (when it is
     /// still open), and hands back its tally.
     pub async fn finish(mut self, outcome: Result<(), Failure>) -> Tally {
-        self.ctx.open.fetch_sub(1, Ordering::Relaxed);
+        self.ctx.open.fetch_sub(1, Ordering::Release);
         match outcome {
             Ok(()) => {
+                reached(&mut self.phase, Phase::Leave).await;
                 // The socket closes next either way; a failed `leave` changes nothing.
                 let _ = self.conn.send(Outbound::Leave {}.text()).await;
                 self.conn.close().await;
@@ -236,14 +242,19 @@ impl Member {
     }
 }
 
-/// Connects, sends `hello`, and waits for the reply of kind `welcome`; returns the socket, the
-/// reply's `your_user_id` and `session.code`.
-async fn enter(
-    target: &Target,
-    hello: String,
-    welcome: &str,
-) -> Result<(Conn, String, String), Failure> {
+/// A client the relay welcomed.
+struct Entered {
+    conn: Conn,
+    user_id: String,
+    code: String,
+    /// From the hello frame's send to the welcome, without connect and upgrade.
+    answered_in: Duration,
+}
+
+/// Connects, sends `hello`, and waits for the reply of kind `welcome`.
+async fn enter(target: &Target, hello: String, welcome: &str) -> Result<Entered, Failure> {
     let mut conn = target.connect().await?;
+    let sent = Instant::now();
     conn.send(hello).await?;
     loop {
         let frame = conn.recv().await?;
@@ -256,7 +267,12 @@ async fn enter(
                 .ok_or(Failure::Protocol("no your_user_id"))?
                 .into_owned();
             let code = msg.session.ok_or(Failure::Protocol("no session"))?.code;
-            return Ok((conn, user_id, code));
+            return Ok(Entered {
+                conn,
+                user_id,
+                code,
+                answered_in: sent.elapsed(),
+            });
         }
         if msg.kind == "error" {
             return Err(Failure::Refused(msg.error_label()));
@@ -274,14 +290,14 @@ pub async fn open_host(ctx: &Arc<Ctx>, session: usize) -> Option<Member> {
     .text();
     let (result, latency) = admitted(ctx, hello, "session_created", "create").await;
     match result {
-        Ok((conn, user_id, code)) => {
+        Ok(entered) => {
             ctx.report(Event::Created {
                 session,
-                code,
+                code: entered.code,
                 latency,
             })
             .await;
-            Some(member(ctx, conn, user_id, session))
+            Some(member(ctx, entered.conn, entered.user_id, session))
         }
         Err(failure) => {
             ctx.report(Event::Failed {
@@ -312,9 +328,14 @@ pub async fn open_guest(
     }
     let (result, latency) = admitted(ctx, hello, "session_joined", "join").await;
     match result {
-        Ok((conn, user_id, _code)) => {
-            ctx.report(Event::Joined { session, latency }).await;
-            Some(member(ctx, conn, user_id, session))
+        Ok(entered) => {
+            ctx.report(Event::Joined {
+                session,
+                latency,
+                answered_in: entered.answered_in,
+            })
+            .await;
+            Some(member(ctx, entered.conn, entered.user_id, session))
         }
         Err(failure) => {
             ctx.report(Event::Failed {
@@ -333,7 +354,7 @@ async fn admitted(
     hello: String,
     welcome: &str,
     step: &'static str,
-) -> (Result<(Conn, String, String), Failure>, Duration) {
+) -> (Result<Entered, Failure>, Duration) {
     let Ok(_permit) = ctx.in_flight.acquire().await else {
         return (Err(Failure::Protocol("bench shut down")), Duration::ZERO);
     };
@@ -365,6 +386,9 @@ pub struct Fill {
     pub guests_joined: usize,
     /// Guest connect → `session_joined`, nanoseconds.
     pub join_ns: Vec<u64>,
+    /// Guest `join` sent → `session_joined`, nanoseconds: the relay's answer without the
+    /// connect and upgrade.
+    pub join_answer_ns: Vec<u64>,
     /// Failed creates and joins by label (`host …` / `guest …`).
     pub failures: BTreeMap<String, u64>,
     /// Guests in each session (0 where the host failed).
@@ -393,10 +417,16 @@ impl<H: 'static, G: 'static> Fleet<H, G> {
         self.phase.send_replace(phase);
     }
 
-    /// Moves every client to [`Phase::Stop`] and collects what each reported. A client task
+    /// Moves every client to [`Phase::Stop`], then, once all have stopped reading (or the step
+    /// timeout passed), to [`Phase::Leave`], and collects what each reported. A client task
     /// that panicked is left out (none should: they never unwrap what the relay sent).
     pub async fn stop(mut self) -> (Vec<H>, Vec<G>) {
         self.set_phase(Phase::Stop);
+        let deadline = tokio::time::Instant::now() + self.ctx.target.timeout;
+        while self.ctx.open.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.set_phase(Phase::Leave);
         let mut hosts = Vec::with_capacity(self.hosts.len());
         while let Some(done) = self.hosts.join_next().await {
             hosts.extend(done.ok());
@@ -455,7 +485,10 @@ where
 
     let mut hosts = JoinSet::new();
     for (session, &guests) in plan.iter().enumerate() {
-        hosts.spawn(host(Arc::clone(&ctx), session, guests));
+        hosts.spawn_on(
+            host(Arc::clone(&ctx), session, guests),
+            &crate::system::next_client_runtime(),
+        );
     }
     let mut pending = plan.len();
     while pending > 0 {
@@ -487,7 +520,10 @@ where
     for (session, code) in codes.iter().enumerate() {
         let Some(code) = code else { continue };
         for index in 0..plan[session] {
-            guests.spawn(guest(Arc::clone(&ctx), session, index, code.clone()));
+            guests.spawn_on(
+                guest(Arc::clone(&ctx), session, index, code.clone()),
+                &crate::system::next_client_runtime(),
+            );
             pending += 1;
         }
     }
@@ -496,10 +532,15 @@ where
             break;
         };
         match event {
-            Event::Joined { session, latency } => {
+            Event::Joined {
+                session,
+                latency,
+                answered_in,
+            } => {
                 pending -= 1;
                 fill.guests_joined += 1;
                 fill.join_ns.push(latency.as_nanos() as u64);
+                fill.join_answer_ns.push(answered_in.as_nanos() as u64);
                 fill.joined_per_session[session] += 1;
             }
             Event::Failed { label } => {

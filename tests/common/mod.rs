@@ -25,12 +25,14 @@ pub struct TestServer {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// The configuration tests start from: no STUN (nothing leaves this machine), no static files.
+/// The configuration tests start from: no STUN (nothing leaves this machine), no static files,
+/// two workers, and sessions beside their host's connection as in production (the dedicated
+/// session-thread mode has its own tests in limits.rs).
 pub fn test_config() -> Config {
     let mut config = Config::from_env().expect("a valid environment");
     config.stun_urls = vec![];
     config.static_dir = "/nonexistent".into();
-    config.session_threads = 2;
+    config.session_threads = 0;
     config.workers = 2;
     config.shutdown_drain_ms = 500;
     config

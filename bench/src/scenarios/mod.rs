@@ -179,6 +179,13 @@ fn fill_facts(report: &mut Report, fill: &Fill, plan: &[usize]) -> Latency {
         "join latency p50 / p99",
         format!("{:.3} / {:.3} ms", join.p50, join.p99),
     );
+    let answer = Latency::of(fill.join_answer_ns.clone());
+    report.fact(
+        "join_answer_latency",
+        answer.json(),
+        "  of which join sent → session_joined p50 / p99",
+        format!("{:.3} / {:.3} ms", answer.p50, answer.p99),
+    );
     report.fact(
         "hosts_heard_all_guests",
         fill.hosts_ready,
