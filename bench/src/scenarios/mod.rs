@@ -165,26 +165,13 @@ fn fill_facts(report: &mut Report, fill: &Fill, plan: &[usize]) -> Latency {
         "time to fill",
         format!("{:.2} s", fill.elapsed.as_secs_f64()),
     );
-    let create = Latency::of(fill.create_ns.clone());
-    report.fact(
-        "create_latency",
-        create.json(),
-        "create latency p50 / p99",
-        format!("{:.3} / {:.3} ms", create.p50, create.p99),
-    );
-    let join = Latency::of(fill.join_ns.clone());
-    report.fact(
-        "join_latency",
-        join.json(),
-        "join latency p50 / p99",
-        format!("{:.3} / {:.3} ms", join.p50, join.p99),
-    );
-    let answer = Latency::of(fill.join_answer_ns.clone());
-    report.fact(
+    p50_p99_fact(report, "create_latency", "create latency", &fill.create_ns);
+    let join = p50_p99_fact(report, "join_latency", "join latency", &fill.join_ns);
+    p50_p99_fact(
+        report,
         "join_answer_latency",
-        answer.json(),
-        "  of which join sent → session_joined p50 / p99",
-        format!("{:.3} / {:.3} ms", answer.p50, answer.p99),
+        "  of which join sent → session_joined",
+        &fill.join_answer_ns,
     );
     report.fact(
         "hosts_heard_all_guests",
@@ -193,6 +180,18 @@ fn fill_facts(report: &mut Report, fill: &Fill, plan: &[usize]) -> Latency {
         format!("{} of {}", fill.hosts_ready, fill.hosts_expected_ready),
     );
     join
+}
+
+/// One row "LABEL p50 / p99" of the samples (nanoseconds); the JSON gets every percentile.
+fn p50_p99_fact(report: &mut Report, key: &str, label: &str, samples_ns: &[u64]) -> Latency {
+    let latency = Latency::of(samples_ns.to_vec());
+    report.fact(
+        key,
+        latency.json(),
+        &format!("{label} p50 / p99"),
+        format!("{:.3} / {:.3} ms", latency.p50, latency.p99),
+    );
+    latency
 }
 
 /// What clients received besides the scenario's own traffic: errors, unreadable frames, drops.
