@@ -318,13 +318,18 @@ fn logged() -> Vec<String> {
         .clone()
 }
 
-/// `config_for(fake)` with a 2 s credential TTL, so refresh and expiry happen within a test.
-fn short_ttl_config_for(fake: &FakeCloudflare) -> TurnConfig {
+/// Starts the service on `config_for(fake)` with a 2 s credential TTL (the refresh is due at
+/// 1.8 s, so refresh and expiry happen within a test) and checks the first mint is served.
+async fn start_short_ttl(fake: &FakeCloudflare) -> (Arc<Metrics>, Arc<TurnService>) {
     let mut config = config_for(fake);
     if let Some(cloudflare) = config.cloudflare.as_mut() {
         cloudflare.ttl_secs = 2;
     }
-    config
+    let metrics = Arc::new(Metrics::new());
+    let service = turn::start(config, metrics.clone());
+    service.ready().await;
+    assert_eq!(minted_users(&service), vec!["user-1"]);
+    (metrics, service)
 }
 
 #[actix_rt::test]
@@ -571,13 +576,7 @@ async fn outage_after_a_good_mint_keeps_serving_the_last_good_credentials() -> T
 #[actix_rt::test]
 async fn short_ttl_refreshes_and_serves_new_credentials() -> TestResult {
     let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let metrics = Arc::new(Metrics::new());
-    // A 2 s TTL: the refresh is due at 1.8 s.
-    let config = short_ttl_config_for(&fake);
-    let service = turn::start(config, metrics.clone());
-
-    service.ready().await;
-    assert_eq!(minted_users(&service), vec!["user-1"]);
+    let (metrics, service) = start_short_ttl(&fake).await;
 
     wait_for("the refreshed credentials", || {
         minted_users(&service) == vec!["user-2"]
@@ -595,12 +594,7 @@ async fn short_ttl_refreshes_and_serves_new_credentials() -> TestResult {
 #[actix_rt::test]
 async fn expired_credentials_are_withdrawn_during_an_outage() -> TestResult {
     let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let metrics = Arc::new(Metrics::new());
-    let config = short_ttl_config_for(&fake);
-    let service = turn::start(config, metrics.clone());
-
-    service.ready().await;
-    assert_eq!(minted_users(&service), vec!["user-1"]);
+    let (metrics, service) = start_short_ttl(&fake).await;
     fake.set(Behaviour::Status(500));
 
     wait_for("the expired credentials to go", || {
