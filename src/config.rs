@@ -188,7 +188,7 @@ pub struct Config {
 
     /// Dedicated threads for session actors. 0: each session runs on the worker thread of the
     /// connection that created it, so its host's messages reach it without crossing threads
-    /// (measured: 15 % less CPU per relayed message than two dedicated threads).
+    /// (measured: 7–14 % less relay CPU at 55,000 msgs/s than two dedicated threads).
     #[arg(long, env = "SESSION_THREADS", default_value_t = 0)]
     pub session_threads: usize,
 
