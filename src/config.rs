@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use familiar_actors::limits::Limits;
 
+use crate::rate::{Rate, Rates};
 use crate::turn::{CloudflareTurn, StaticTurn, TurnConfig, DEFAULT_CLOUDFLARE_API_BASE};
 
 /// Public WebRTC signaling relay and guest web app for Familiar listening sessions.
@@ -272,29 +273,22 @@ impl Config {
     }
 }
 
-/// Per-connection rate limit of one kind of message: a token bucket.
-#[derive(Debug, Clone, Copy)]
-pub struct Rate {
-    pub per_sec: f64,
-    pub burst: f64,
-}
-
 impl Config {
-    /// The three rate classes: chat and reactions, WebRTC signaling, everything else.
-    pub fn rates(&self) -> [Rate; 3] {
-        [
-            Rate {
+    /// The per-connection rate limits of the three classes of message.
+    pub fn rates(&self) -> Rates {
+        Rates {
+            chat: Rate {
                 per_sec: self.rate_chat_per_sec,
                 burst: self.rate_chat_burst.max(1.0),
             },
-            Rate {
+            signal: Rate {
                 per_sec: self.rate_signal_per_sec,
                 burst: self.rate_signal_burst.max(1.0),
             },
-            Rate {
+            other: Rate {
                 per_sec: self.rate_other_per_sec,
                 burst: self.rate_other_burst.max(1.0),
             },
-        ]
+        }
     }
 }

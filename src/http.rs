@@ -14,7 +14,7 @@ use familiar_actors::registry::Lookup;
 use serde_json::json;
 
 use crate::connection::Connection;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Shown on `/` and `/listen/{code}` when the guest app has not been built.
 const NOT_BUILT_PAGE: &str = r#"<!doctype html>

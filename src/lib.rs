@@ -3,7 +3,9 @@
 //! - [`config`]: every setting, from flags or the environment.
 //! - [`server`]: assembles the actors and HTTP servers; `run` and graceful shutdown.
 //! - [`http`]: routes — health, by-code lookup, WebSocket upgrade, guest app, metrics.
-//! - [`connection`]: the per-WebSocket actor (transport only).
+//! - [`state`]: what every handler and connection shares ([`state::AppState`]).
+//! - [`connection`]: the per-WebSocket actor (transport only) and its write side.
+//! - [`rate`]: the per-connection rate classes and token buckets.
 //! - [`turn`]: the ICE server list, with Cloudflare-minted TURN.
 //!
 //! The rules of a session live in the `familiar-actors` crate.
@@ -11,5 +13,7 @@
 pub mod config;
 pub mod connection;
 pub mod http;
+pub mod rate;
 pub mod server;
+pub mod state;
 pub mod turn;

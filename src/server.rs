@@ -1,4 +1,4 @@
-//! Assembles and runs the relay: the shared state, the registry (and any dedicated session
+//! Assembles and runs the relay: the shared state ([`AppState`]), the registry (and any dedicated session
 //! arbiters), the public HTTP server, the private metrics server, and the graceful shutdown that
 //! tells every participant `server_restarting` before the sockets close.
 //!
@@ -13,25 +13,16 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
+use familiar_actors::core::Core;
 use familiar_actors::ice::IceServerSource;
 use familiar_actors::metrics::Metrics;
 use familiar_actors::registry::{Registry, ShutdownAll};
-use familiar_actors::session::Core;
 use familiar_actors::token::TokenSigner;
 
-use crate::config::{Config, Rate};
+use crate::config::Config;
 use crate::http;
-use crate::turn::{self, TurnService};
-
-/// What every request handler and connection shares.
-pub struct AppState {
-    pub config: Config,
-    pub core: Arc<Core>,
-    pub registry: Addr<Registry>,
-    pub turn: Arc<TurnService>,
-    /// The per-connection rate classes, read on every message.
-    pub rates: [Rate; 3],
-}
+use crate::state::AppState;
+use crate::turn;
 
 fn thread_count(configured: usize) -> usize {
     if configured > 0 {

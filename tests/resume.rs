@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use familiar_actors::code::SessionCode;
 use familiar_actors::familiar::Familiar;
 use familiar_actors::protocol::Role;
 use familiar_actors::token::{unix_now, ResumeClaims, TokenSigner};
@@ -168,7 +169,7 @@ async fn forged_and_foreign_tokens_are_refused() {
 
 fn claims_for(created: &Value, exp: u64) -> ResumeClaims {
     ResumeClaims {
-        code: created["session"]["code"].as_str().unwrap().into(),
+        code: SessionCode::parse(created["session"]["code"].as_str().unwrap()),
         session_id: created["session"]["id"].as_str().unwrap().into(),
         user_id: "00000000-0000-4000-8000-000000000000".into(),
         role: Role::Guest,

@@ -7,7 +7,7 @@ use ts_rs::TS;
 use crate::familiar::{Accent, Familiar, Variant};
 use crate::protocol::{
     ClientMessage, ErrorCode, IcePath, IceServer, JoinFields, ParticipantView, PlaybackState,
-    PublicSession, Role, ServerMessage, SessionView, TrackMeta,
+    PublicSession, ReactionKind, Role, ServerMessage, SessionView, TrackMeta,
 };
 
 /// The whole generated module, one `export type` per wire type.
@@ -18,6 +18,7 @@ pub fn typescript() -> String {
         Familiar::decl(),
         Role::decl(),
         IcePath::decl(),
+        ReactionKind::decl(),
         IceServer::decl(),
         TrackMeta::decl(),
         PlaybackState::decl(),
@@ -30,7 +31,7 @@ pub fn typescript() -> String {
         ServerMessage::decl(),
     ];
     let mut out = String::from(
-        "// Generated from actors/src/protocol.rs by ts-rs (actors/src/bindings.rs). Do not edit:\n\
+        "// Generated from actors/src/protocol/ by ts-rs (actors/src/bindings.rs). Do not edit:\n\
          // run `UPDATE_BINDINGS=1 cargo test -p familiar-actors --test bindings` instead.\n\n\
          /** A familiar as a client may send it: any field may be missing or wrong (defaults apply). */\n\
          export type FamiliarInput = Partial<Familiar> | Record<string, unknown>;\n\n",

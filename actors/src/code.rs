@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 /// Upper-case letters and digits without the look-alikes 0/O and 1/I/L: 31 symbols.
 pub const ALPHABET: [char; 31] = [
     '2', '3', '4', '5', '6', '7', '8', '9', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K', 'M',
@@ -43,6 +45,20 @@ impl SessionCode {
     /// The first three characters, the only part of a code that may appear in logs.
     pub fn short(&self) -> ShortCode<'_> {
         ShortCode(&self.0)
+    }
+}
+
+/// Written as its text (in resume tokens).
+impl Serialize for SessionCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Read back through [`SessionCode::parse`], so a token can only hold a normalised code.
+impl<'de> Deserialize<'de> for SessionCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|s| SessionCode::parse(&s))
     }
 }
 

@@ -2,12 +2,16 @@
 //! session cap, generates codes, answers `by-code` lookups, throttles failed joins per client IP,
 //! and recreates a session when its host resumes after a relay restart.
 //!
-//! It is asked only when a connection creates, joins or resumes; every message after that goes
-//! from the connection to its session actor directly. A session runs on the arbiter of the
-//! connection that created (or restored) it, so its host's frames reach it without a thread
-//! hop, or on a dedicated pool of arbiters when one is handed in at start; either way never on
-//! the registry's, so one busy session never delays it. A session tells the registry
-//! when it stops, and its code is free at that moment.
+//! Create, join and resume take one route: the connection sends one [`Enter`]; the registry
+//! finds (or starts) the session, forwards an [`Admit`] to it, records the outcome (metrics, the
+//! IP's failures) and answers `Result<Membership, JoinError>`. The session sends the welcome
+//! itself, so it precedes every broadcast about the newcomer. After that every message goes from
+//! the connection to its session directly; the registry is never on the path of a relayed frame.
+//!
+//! A session runs on the arbiter of the connection that created (or restored) it, so its host's
+//! frames reach it without a thread hop, or on a dedicated pool of arbiters when one is handed in
+//! at start; either way never on the registry's, so one busy session never delays it. A session
+//! tells the registry when it stops, and its code is free at that moment.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -19,13 +23,18 @@ use futures_util::future::join_all;
 use serde_json::Value;
 
 use crate::code::SessionCode;
+use crate::core::Core;
 use crate::familiar::{clean_name, Familiar};
+use crate::ids::{SessionId, SessionKey, UserId};
+use crate::metrics::Metrics;
+use crate::outbound::Conn;
 use crate::password;
 use crate::protocol::{PublicSession, Role};
 use crate::session::{
-    Conn, Core, GetPublic, JoinError, Joined, MinuteWindow, Restored, Resume, Session, SessionInit,
-    SessionKey, SessionStopped, Shutdown,
+    Admit, Entry, GetPublic, JoinError, Joined, Restored, Session, SessionInit, SessionStopped,
+    Shutdown,
 };
+use crate::throttle::MinuteWindow;
 use crate::token::TokenError;
 
 /// How long an ended session's code is remembered, so a late resume hears "not found" rather
@@ -35,24 +44,94 @@ const ENDED_MEMORY: Duration = Duration::from_secs(600);
 /// How long a guest that resumes before its host is told to wait before retrying.
 pub const HOST_NOT_BACK_RETRY_MS: u64 = 1000;
 
-struct Entry {
+/// A live session as the registry files it.
+struct Filed {
+    /// Tells this actor from a restored successor under the same code.
     key: SessionKey,
-    id: String,
+    /// What a resume token must name to reach it.
+    id: SessionId,
     addr: Addr<Session>,
 }
 
 /// The registry actor.
 pub struct Registry {
+    /// Limits, ICE, metrics and the token signer, shared with every session.
     core: Arc<Core>,
-    sessions: HashMap<SessionCode, Entry>,
+    /// Every live session by code.
+    sessions: HashMap<SessionCode, Filed>,
     /// Creates waiting for their password hash; they count against the cap.
     pending: usize,
+    /// Dedicated session arbiters (`SESSION_THREADS`); empty: sessions live on their host's.
     arbiters: Vec<ArbiterHandle>,
+    /// Round-robin position in `arbiters`.
     next_arbiter: usize,
+    /// Failed joins and resumes per client IP this minute, against code guessing.
     failures: HashMap<IpAddr, MinuteWindow>,
+    /// Codes of sessions that ended for good, so a late resume is "not found", never restored.
     ended: HashMap<SessionCode, Instant>,
+    /// Set by [`ShutdownAll`]: no new sessions from then on.
     shutting_down: bool,
 }
+
+/// What a connection asks for.
+pub enum Request {
+    /// `create`: a new session with the sender as its host.
+    Create {
+        name: Option<String>,
+        username: Option<String>,
+        password: Option<String>,
+        familiar: Option<Value>,
+    },
+    /// `join` / `join_guest`: the session with this code, in this role.
+    Join {
+        code: SessionCode,
+        role: Role,
+        username: Option<String>,
+        password: Option<String>,
+        familiar: Option<Value>,
+    },
+    /// `resume`: back into the session the token names, recreating it for its host.
+    Resume {
+        token: String,
+        last_seq: Option<u64>,
+    },
+}
+
+impl Request {
+    /// The wire type, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::Create { .. } => "create",
+            Request::Join { .. } => "join",
+            Request::Resume { .. } => "resume",
+        }
+    }
+}
+
+/// A create, join or resume: the one message a connection sends the registry.
+#[derive(Message)]
+#[rtype(result = "Result<Membership, JoinError>")]
+pub struct Enter {
+    pub conn: Conn,
+    /// The arbiter the connection runs on: a new or restored session's home unless a dedicated
+    /// pool is configured.
+    pub home: ArbiterHandle,
+    /// The client's address, for the failed-join throttle.
+    pub ip: Option<IpAddr>,
+    /// When the frame arrived, for the join latency histogram.
+    pub received: Instant,
+    pub request: Request,
+}
+
+/// A connection's place in a session, once admitted.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub key: SessionKey,
+    pub session: Addr<Session>,
+    pub user_id: UserId,
+}
+
+type Answer = ResponseActFuture<Registry, Result<Membership, JoinError>>;
 
 impl Registry {
     /// A registry that starts sessions round-robin on `arbiters`, or, when that is empty, on the
@@ -96,16 +175,22 @@ impl Registry {
         init: SessionInit,
         home: &ArbiterHandle,
         ctx: &mut Context<Self>,
-    ) -> Joined {
+    ) -> Addr<Session> {
         let code = init.code.clone();
         let session = Session::new(init, ctx.address().recipient(), self.core.clone());
         let key = session.key();
-        let id = session.id().to_string();
-        let user_id = session.host_user_id().to_string();
+        let id = session.id().clone();
         let addr = Session::start_in_arbiter(&self.pick_arbiter(home), move |_| session);
         self.core.metrics.sessions_created.inc();
-        self.sessions.insert(code, Entry { key, id, addr });
-        Joined { key, user_id }
+        self.sessions.insert(
+            code,
+            Filed {
+                key,
+                id,
+                addr: addr.clone(),
+            },
+        );
+        addr
     }
 
     /// `Some(retry_after_ms)` when `ip` has failed too many joins this minute.
@@ -118,6 +203,210 @@ impl Registry {
     fn record_failure(&mut self, ip: Option<IpAddr>) {
         if let Some(ip) = ip {
             self.failures.entry(ip).or_default().record();
+        }
+    }
+
+    /// Forwards `admit` to `session` and answers with the membership it grants.
+    fn admit(&self, session: Addr<Session>, admit: Admit) -> Answer {
+        // `send` queues at once, so a session's first admission is the host's.
+        let answer = session.send(admit);
+        Box::pin(
+            async move {
+                let joined: Joined = answer.await.unwrap_or(Err(JoinError::NotFound))?;
+                Ok(Membership {
+                    key: joined.key,
+                    session,
+                    user_id: joined.user_id,
+                })
+            }
+            .into_actor(self),
+        )
+    }
+
+    fn create(&mut self, conn: Conn, home: ArbiterHandle, request: Request) -> Answer {
+        let Request::Create {
+            name,
+            username,
+            password,
+            familiar,
+        } = request
+        else {
+            return Box::pin(fut::ready(Err(JoinError::NotFound)));
+        };
+        let limits = &self.core.limits;
+        if self.at_capacity() {
+            return Box::pin(fut::ready(Err(JoinError::ServerFull(limits.max_sessions))));
+        }
+        let password = password.filter(|p| !p.is_empty());
+        if password
+            .as_ref()
+            .is_some_and(|p| p.len() > limits.max_password_bytes)
+        {
+            return Box::pin(fut::ready(Err(JoinError::PasswordTooLong)));
+        }
+        self.pending += 1;
+        let hashed = async move {
+            match password {
+                Some(p) => password::hash_off_thread(p).await,
+                None => None,
+            }
+        };
+        Box::pin(
+            hashed
+                .into_actor(self)
+                .then(move |password_hash, act, ctx| -> Answer {
+                    act.pending -= 1;
+                    if act.shutting_down {
+                        let cap = act.core.limits.max_sessions;
+                        return Box::pin(fut::ready(Err(JoinError::ServerFull(cap))));
+                    }
+                    let limits = &act.core.limits;
+                    let name = clean_name(
+                        name.as_deref(),
+                        limits.max_session_name_chars,
+                        "Listening Session",
+                    );
+                    let username = clean_name(username.as_deref(), limits.max_name_chars, "Host");
+                    let familiar = Familiar::sanitize(familiar.as_ref(), &username);
+                    let init = SessionInit {
+                        code: act.fresh_code(),
+                        name,
+                        password_hash,
+                        restored: None,
+                    };
+                    log::info!("session {} created", init.code.short());
+                    let session = act.start_session(init, &home, ctx);
+                    let entry = Entry::Create { username, familiar };
+                    act.admit(session, Admit { conn, entry })
+                }),
+        )
+    }
+
+    fn join(&mut self, conn: Conn, ip: Option<IpAddr>, request: Request) -> Answer {
+        let Request::Join {
+            code,
+            role,
+            username,
+            password,
+            familiar,
+        } = request
+        else {
+            return Box::pin(fut::ready(Err(JoinError::NotFound)));
+        };
+        if let Some(retry_after_ms) = self.throttled(ip) {
+            return Box::pin(fut::ready(Err(JoinError::Throttled { retry_after_ms })));
+        }
+        let session = match self.sessions.get(&code) {
+            Some(filed) if filed.addr.connected() => filed.addr.clone(),
+            _ => {
+                self.record_failure(ip);
+                return Box::pin(fut::ready(Err(JoinError::NotFound)));
+            }
+        };
+        let entry = Entry::Join {
+            role,
+            username,
+            password,
+            familiar,
+        };
+        self.admit(session, Admit { conn, entry })
+    }
+
+    fn resume(
+        &mut self,
+        conn: Conn,
+        home: ArbiterHandle,
+        ip: Option<IpAddr>,
+        request: Request,
+        ctx: &mut Context<Self>,
+    ) -> Answer {
+        let Request::Resume { token, last_seq } = request else {
+            return Box::pin(fut::ready(Err(JoinError::NotFound)));
+        };
+        if let Some(retry_after_ms) = self.throttled(ip) {
+            return Box::pin(fut::ready(Err(JoinError::Throttled { retry_after_ms })));
+        }
+        let claims = match self.core.tokens.verify(&token) {
+            Ok(claims) => claims,
+            Err(e) => {
+                self.record_failure(ip);
+                return Box::pin(fut::ready(Err(match e {
+                    TokenError::Invalid => JoinError::InvalidToken,
+                    TokenError::Expired => JoinError::TokenExpired,
+                })));
+            }
+        };
+        let code = claims.code.clone();
+        let existing = self
+            .sessions
+            .get(&code)
+            .filter(|e| e.id == claims.session_id && e.addr.connected())
+            .map(|e| e.addr.clone());
+        if let Some(session) = existing {
+            let entry = Entry::Resume { claims, last_seq };
+            return self.admit(session, Admit { conn, entry });
+        }
+        if self.ended.contains_key(&code) || self.sessions.contains_key(&code) {
+            // Ended for good, or the code now belongs to another session.
+            return Box::pin(fut::ready(Err(JoinError::NotFound)));
+        }
+        let host = match (claims.role, &claims.host) {
+            (Role::Host, Some(_)) if self.at_capacity() => {
+                let cap = self.core.limits.max_sessions;
+                return Box::pin(fut::ready(Err(JoinError::ServerFull(cap))));
+            }
+            (Role::Host, Some(host)) => host.clone(),
+            _ => {
+                return Box::pin(fut::ready(Err(JoinError::HostNotBack {
+                    retry_after_ms: HOST_NOT_BACK_RETRY_MS,
+                })))
+            }
+        };
+        let init = SessionInit {
+            code: code.clone(),
+            name: host.name,
+            password_hash: host.password_hash,
+            restored: Some(Restored {
+                session_id: claims.session_id.clone(),
+                created_at: host.created_at,
+                kicked: host.kicked,
+            }),
+        };
+        let session = self.start_session(init, &home, ctx);
+        log::info!("session {} restored by its host", code.short());
+        let entry = Entry::Restore { claims };
+        self.admit(session, Admit { conn, entry })
+    }
+
+    /// What a finished create, join or resume leaves behind: the metrics, and a wrong password
+    /// counted against the client's IP.
+    fn record(
+        &mut self,
+        kind: &'static str,
+        ip: Option<IpAddr>,
+        received: Instant,
+        result: &Result<Membership, JoinError>,
+    ) {
+        let metrics = &self.core.metrics;
+        let counter = match kind {
+            "join" => &metrics.joins,
+            "resume" => &metrics.resumes,
+            _ => return,
+        };
+        match result {
+            Ok(_) if kind == "join" => {
+                Metrics::inc(counter, "outcome", "joined");
+                metrics
+                    .join_seconds
+                    .observe(received.elapsed().as_secs_f64());
+            }
+            Ok(_) => Metrics::inc(counter, "outcome", "resumed"),
+            Err(e) => {
+                Metrics::inc(counter, "outcome", e.outcome());
+                if *e == JoinError::WrongPassword {
+                    self.record_failure(ip);
+                }
+            }
         }
     }
 }
@@ -135,114 +424,27 @@ impl Actor for Registry {
     }
 }
 
-/// A `create`: the sender becomes the host of a new session. The session itself sends
-/// `session_created` to `conn` as its first act.
-#[derive(Message)]
-#[rtype(result = "Result<(Addr<Session>, Joined), JoinError>")]
-pub struct Create {
-    pub conn: Conn,
-    /// The arbiter the host's connection runs on: the session's home unless a dedicated pool
-    /// is configured.
-    pub home: ArbiterHandle,
-    pub name: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub familiar: Option<Value>,
-}
+impl Handler<Enter> for Registry {
+    type Result = ResponseActFuture<Self, Result<Membership, JoinError>>;
 
-impl Handler<Create> for Registry {
-    type Result = ResponseActFuture<Self, Result<(Addr<Session>, Joined), JoinError>>;
-
-    fn handle(&mut self, msg: Create, _: &mut Context<Self>) -> Self::Result {
-        let limits = &self.core.limits;
-        if self.at_capacity() {
-            return Box::pin(fut::ready(Err(JoinError::ServerFull(limits.max_sessions))));
-        }
-        let password = msg.password.clone().filter(|p| !p.is_empty());
-        if password
-            .as_ref()
-            .is_some_and(|p| p.len() > limits.max_password_bytes)
-        {
-            return Box::pin(fut::ready(Err(JoinError::PasswordTooLong)));
-        }
-        self.pending += 1;
-        Box::pin(
-            async move {
-                match password {
-                    Some(p) => password::hash_off_thread(p).await,
-                    None => None,
-                }
-            }
-            .into_actor(self)
-            .map(move |password_hash, act, ctx| {
-                act.pending -= 1;
-                if act.shutting_down {
-                    return Err(JoinError::ServerFull(act.core.limits.max_sessions));
-                }
-                let limits = &act.core.limits;
-                let name = clean_name(
-                    msg.name.as_deref(),
-                    limits.max_session_name_chars,
-                    "Listening Session",
-                );
-                let username = clean_name(msg.username.as_deref(), limits.max_name_chars, "Host");
-                let familiar = Familiar::sanitize(msg.familiar.as_ref(), &username);
-                let init = SessionInit {
-                    code: act.fresh_code(),
-                    name,
-                    password_hash,
-                    host: msg.conn,
-                    host_username: username,
-                    host_familiar: familiar,
-                    restored: None,
-                };
-                let code = init.code.clone();
-                let joined = act.start_session(init, &msg.home, ctx);
-                log::info!("session {} created", code.short());
-                let addr = act.sessions[&code].addr.clone();
-                Ok((addr, joined))
-            }),
-        )
-    }
-}
-
-/// Finds the session for a `join`, refusing clients that failed too often.
-#[derive(Message)]
-#[rtype(result = "Result<Addr<Session>, JoinError>")]
-pub struct Find {
-    pub code: SessionCode,
-    pub ip: Option<IpAddr>,
-}
-
-impl Handler<Find> for Registry {
-    type Result = Result<Addr<Session>, JoinError>;
-
-    fn handle(&mut self, msg: Find, _: &mut Context<Self>) -> Self::Result {
-        if let Some(retry_after_ms) = self.throttled(msg.ip) {
-            return Err(JoinError::Throttled { retry_after_ms });
-        }
-        match self.sessions.get(&msg.code) {
-            Some(entry) if entry.addr.connected() => Ok(entry.addr.clone()),
-            _ => {
-                self.record_failure(msg.ip);
-                Err(JoinError::NotFound)
-            }
-        }
-    }
-}
-
-/// A join failed for a reason the session saw (a wrong password): count it for the IP.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct JoinFailed {
-    pub ip: Option<IpAddr>,
-}
-
-impl Handler<JoinFailed> for Registry {
-    type Result = ();
-
-    fn handle(&mut self, msg: JoinFailed, _: &mut Context<Self>) {
-        self.record_failure(msg.ip);
+    fn handle(&mut self, msg: Enter, ctx: &mut Context<Self>) -> Self::Result {
+        let Enter {
+            conn,
+            home,
+            ip,
+            received,
+            request,
+        } = msg;
+        let kind = request.kind();
+        let answer = match request {
+            Request::Create { .. } => self.create(conn, home, request),
+            Request::Join { .. } => self.join(conn, ip, request),
+            Request::Resume { .. } => self.resume(conn, home, ip, request, ctx),
+        };
+        Box::pin(answer.map(move |result, act, _| {
+            act.record(kind, ip, received, &result);
+            result
+        }))
     }
 }
 
@@ -264,98 +466,6 @@ impl Handler<Lookup> for Registry {
                 None => None,
             }
         })
-    }
-}
-
-/// A `resume {token}`: puts the holder back into its session, recreating the session when the
-/// holder is its host and the relay restarted since.
-#[derive(Message)]
-#[rtype(result = "Result<(Addr<Session>, Joined), JoinError>")]
-pub struct ResumeRequest {
-    pub conn: Conn,
-    /// The arbiter the resuming connection runs on: a restored session's home unless a
-    /// dedicated pool is configured.
-    pub home: ArbiterHandle,
-    pub token: String,
-    pub last_seq: Option<u64>,
-    pub ip: Option<IpAddr>,
-}
-
-impl Handler<ResumeRequest> for Registry {
-    type Result = ResponseActFuture<Self, Result<(Addr<Session>, Joined), JoinError>>;
-
-    fn handle(&mut self, msg: ResumeRequest, ctx: &mut Context<Self>) -> Self::Result {
-        if let Some(retry_after_ms) = self.throttled(msg.ip) {
-            return Box::pin(fut::ready(Err(JoinError::Throttled { retry_after_ms })));
-        }
-        let claims = match self.core.tokens.verify(&msg.token) {
-            Ok(claims) => claims,
-            Err(e) => {
-                self.record_failure(msg.ip);
-                return Box::pin(fut::ready(Err(match e {
-                    TokenError::Invalid => JoinError::InvalidToken,
-                    TokenError::Expired => JoinError::TokenExpired,
-                })));
-            }
-        };
-        let code = SessionCode::parse(&claims.code);
-        let existing = self
-            .sessions
-            .get(&code)
-            .filter(|e| e.id == claims.session_id && e.addr.connected())
-            .map(|e| e.addr.clone());
-        if let Some(addr) = existing {
-            let resume = Resume {
-                conn: msg.conn,
-                claims,
-                last_seq: msg.last_seq,
-            };
-            return Box::pin(
-                async move {
-                    match addr.send(resume).await {
-                        Ok(Ok(joined)) => Ok((addr, joined)),
-                        Ok(Err(e)) => Err(e),
-                        Err(_) => Err(JoinError::NotFound),
-                    }
-                }
-                .into_actor(self),
-            );
-        }
-        let result = if self.ended.contains_key(&code) || self.sessions.contains_key(&code) {
-            // Ended for good, or the code now belongs to another session.
-            Err(JoinError::NotFound)
-        } else {
-            match (claims.role, claims.host) {
-                (Role::Host, Some(host)) if self.at_capacity() => {
-                    drop(host);
-                    Err(JoinError::ServerFull(self.core.limits.max_sessions))
-                }
-                (Role::Host, Some(host)) => {
-                    let init = SessionInit {
-                        code: code.clone(),
-                        name: host.name,
-                        password_hash: host.password_hash,
-                        host: msg.conn,
-                        host_username: claims.username,
-                        host_familiar: claims.familiar,
-                        restored: Some(Restored {
-                            session_id: claims.session_id,
-                            host_user_id: claims.user_id,
-                            created_at: host.created_at,
-                            kicked: host.kicked,
-                            last_seq: msg.last_seq,
-                        }),
-                    };
-                    let joined = self.start_session(init, &msg.home, ctx);
-                    log::info!("session {} restored by its host", code.short());
-                    Ok((self.sessions[&code].addr.clone(), joined))
-                }
-                _ => Err(JoinError::HostNotBack {
-                    retry_after_ms: HOST_NOT_BACK_RETRY_MS,
-                }),
-            }
-        };
-        Box::pin(fut::ready(result))
     }
 }
 

@@ -13,7 +13,9 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::code::SessionCode;
 use crate::familiar::Familiar;
+use crate::ids::{SessionId, UserId};
 use crate::protocol::Role;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -21,11 +23,11 @@ type HmacSha256 = Hmac<Sha256>;
 /// What a token says about its holder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResumeClaims {
-    /// The session code (normalised).
-    pub code: String,
+    /// The session code (normalised when read back).
+    pub code: SessionCode,
     /// The session id, so a token never reaches a different session that reuses the code.
-    pub session_id: String,
-    pub user_id: String,
+    pub session_id: SessionId,
+    pub user_id: UserId,
     pub role: Role,
     pub username: String,
     pub familiar: Familiar,
@@ -48,7 +50,7 @@ pub struct HostClaims {
     pub password_hash: Option<String>,
     /// Users the host kicked: they stay out, also after a restart.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub kicked: Vec<String>,
+    pub kicked: Vec<UserId>,
 }
 
 /// Why a token was refused.
@@ -134,7 +136,7 @@ mod tests {
 
     fn claims(exp: u64) -> ResumeClaims {
         ResumeClaims {
-            code: "ABCDEFGHJK".into(),
+            code: SessionCode::parse("ABCDEFGHJK"),
             session_id: "s".into(),
             user_id: "u".into(),
             role: Role::Guest,

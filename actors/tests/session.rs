@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use familiar_actors::code::SessionCode;
+use familiar_actors::core::Core;
 use familiar_actors::ice::FixedIceServers;
+use familiar_actors::ids::ConnId;
 use familiar_actors::limits::Limits;
 use familiar_actors::metrics::Metrics;
+use familiar_actors::outbound::{Conn, Outbound};
 use familiar_actors::protocol::{ClientMessage, Role};
-use familiar_actors::registry::{CountSessions, Create, Find, Registry, ResumeRequest};
+use familiar_actors::registry::{CountSessions, Enter, Membership, Registry, Request};
 use familiar_actors::session::{
-    Command, Conn, ConnId, Core, Disconnected, GetCensus, Join, JoinError, Leave, Outbound, Session,
+    Admit, Command, Disconnected, Entry, GetCensus, JoinError, Leave, Session,
 };
 use familiar_actors::token::TokenSigner;
 use proptest::prelude::*;
@@ -107,40 +110,71 @@ fn quick_limits() -> Limits {
     }
 }
 
-async fn create(registry: &Addr<Registry>, host: &Peer) -> (Addr<Session>, String, String) {
-    let (session, joined) = registry
-        .send(Create {
-            conn: host.conn.clone(),
-            home: Arbiter::current(),
-            name: Some("Night".into()),
-            username: Some("Dee".into()),
-            password: None,
-            familiar: None,
+/// The one route into a session: an `Enter` to the registry.
+async fn enter(
+    registry: &Addr<Registry>,
+    conn: &Conn,
+    home: ArbiterHandle,
+    request: Request,
+) -> Result<Membership, JoinError> {
+    registry
+        .send(Enter {
+            conn: conn.clone(),
+            home,
+            ip: None,
+            received: std::time::Instant::now(),
+            request,
         })
         .await
         .unwrap()
+}
+
+fn create_request() -> Request {
+    Request::Create {
+        name: None,
+        username: None,
+        password: None,
+        familiar: None,
+    }
+}
+
+async fn create(registry: &Addr<Registry>, host: &Peer) -> (Addr<Session>, String, String) {
+    let request = Request::Create {
+        name: Some("Night".into()),
+        username: Some("Dee".into()),
+        password: None,
+        familiar: None,
+    };
+    let Membership {
+        session, user_id, ..
+    } = enter(registry, &host.conn, Arbiter::current(), request)
+        .await
         .unwrap();
+    let joined_user_id = user_id.to_string();
     // Round trip through the session: `session_created` was sent before this answer.
     let _ = session.send(GetCensus).await;
     host.settle().await;
     let created = host.frames().remove(0);
     assert_eq!(created["type"], "session_created");
     let code = created["session"]["code"].as_str().unwrap().to_string();
-    (session, code, joined.user_id)
+    (session, code, joined_user_id)
 }
 
 async fn join(session: &Addr<Session>, peer: &Peer, name: &str) -> Result<String, JoinError> {
+    let entry = Entry::Join {
+        role: Role::Guest,
+        username: Some(name.into()),
+        password: None,
+        familiar: Some(json!({"variant": "prism"})),
+    };
     session
-        .send(Join {
+        .send(Admit {
             conn: peer.conn.clone(),
-            role: Role::Guest,
-            username: Some(name.into()),
-            password: None,
-            familiar: Some(json!({"variant": "prism"})),
+            entry,
         })
         .await
         .unwrap_or(Err(JoinError::NotFound))
-        .map(|j| j.user_id)
+        .map(|j| j.user_id.to_string())
 }
 
 fn command(peer: &Peer, msg: Value) -> Command {
@@ -176,18 +210,15 @@ async fn a_session_runs_on_the_arbiter_of_the_connection_that_created_it() {
     let registry = Registry::new(core(quick_limits()), vec![]).start();
     let elsewhere = Arbiter::new();
     let far_host = Peer::new();
-    let (far, _) = registry
-        .send(Create {
-            conn: far_host.conn.clone(),
-            home: elsewhere.handle(),
-            name: None,
-            username: None,
-            password: None,
-            familiar: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let far = enter(
+        &registry,
+        &far_host.conn,
+        elsewhere.handle(),
+        create_request(),
+    )
+    .await
+    .unwrap()
+    .session;
     let (near, _, _) = create(&registry, &Peer::new()).await;
     assert!(far.connected());
     elsewhere.stop();
@@ -255,13 +286,14 @@ async fn host_leaving_ends_the_session_and_frees_the_code() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let found = registry
-        .send(Find {
-            code: SessionCode::parse(&code),
-            ip: None,
-        })
-        .await
-        .unwrap();
+    let join = Request::Join {
+        code: SessionCode::parse(&code),
+        role: Role::Guest,
+        username: None,
+        password: None,
+        familiar: None,
+    };
+    let found = enter(&registry, &Peer::new().conn, Arbiter::current(), join).await;
     assert_eq!(found.err(), Some(JoinError::NotFound));
 }
 
@@ -289,16 +321,11 @@ async fn kicked_guest_cannot_resume() {
         .await
         .unwrap();
     let again = Peer::new();
-    let resumed = registry
-        .send(ResumeRequest {
-            conn: again.conn.clone(),
-            home: Arbiter::current(),
-            token,
-            last_seq: None,
-            ip: None,
-        })
-        .await
-        .unwrap();
+    let resume = Request::Resume {
+        token,
+        last_seq: None,
+    };
+    let resumed = enter(&registry, &again.conn, Arbiter::current(), resume).await;
     assert_eq!(resumed.err(), Some(JoinError::Kicked));
 }
 
@@ -359,13 +386,9 @@ proptest! {
                     Op::Create => {
                         let Some(host) = (next_host..12).find(|p| member_of[*p].is_none()) else { continue };
                         next_host = host + 1;
-                        let result = registry.send(Create {
-                            conn: peers[host].conn.clone(), home: Arbiter::current(),
-                            name: None, username: None,
-                            password: None, familiar: None,
-                        }).await.unwrap();
-                        if let Ok((session, joined)) = result {
-                            member_of[host] = Some((session.clone(), joined.user_id));
+                        let result = enter(&registry, &peers[host].conn, Arbiter::current(), create_request()).await;
+                        if let Ok(Membership { session, user_id, .. }) = result {
+                            member_of[host] = Some((session.clone(), user_id.to_string()));
                             hosts.push((session, host));
                         }
                     }
@@ -394,7 +417,7 @@ proptest! {
                         // A kicked member is gone from its session: it got the 1000 close.
                         peers[target].settle().await;
                         let mut log = peers[target].log.lock().unwrap();
-                        if log.iter().any(|o| matches!(o, Outbound::Close { code: 1000, .. })) {
+                        if log.iter().any(|o| matches!(o, Outbound::Close(why) if why.code == 1000)) {
                             member_of[target] = None;
                         }
                         log.clear();

@@ -1,4 +1,4 @@
-// Generated from actors/src/protocol.rs by ts-rs (actors/src/bindings.rs). Do not edit:
+// Generated from actors/src/protocol/ by ts-rs (actors/src/bindings.rs). Do not edit:
 // run `UPDATE_BINDINGS=1 cargo test -p familiar-actors --test bindings` instead.
 
 /** A familiar as a client may send it: any field may be missing or wrong (defaults apply). */
@@ -17,6 +17,8 @@ color: string, accent: Accent, seed: number, };
 export type Role = "host" | "listener" | "guest";
 
 export type IcePath = "direct" | "stun" | "turn";
+
+export type ReactionKind = "cheer" | "pulse" | "wave" | "spark";
 
 export type IceServer = { urls: string | string[], username?: string, credential?: string, };
 
@@ -75,7 +77,7 @@ track_id?: string | null, is_playing?: boolean, position_ms?: number, track_meta
 /**
  * Anything but one of the four kinds (a number, null) is ignored, never an error.
  */
-kind: string, } | { "type": "kick", target_user_id: string, } | { "type": "leave", } | { "type": "webrtc_request", } | { "type": "webrtc_offer", target_user_id: string, sdp: unknown, } | { "type": "webrtc_answer", sdp: unknown, } | { "type": "webrtc_ice", target_user_id?: string, candidate: unknown, } | { "type": "webrtc_connected", connected: boolean, 
+kind: ReactionKind, } | { "type": "kick", target_user_id: string, } | { "type": "leave", } | { "type": "webrtc_request", } | { "type": "webrtc_offer", target_user_id: string, sdp: unknown, } | { "type": "webrtc_answer", sdp: unknown, } | { "type": "webrtc_ice", target_user_id?: string, candidate: unknown, } | { "type": "webrtc_connected", connected: boolean, 
 /**
  * How the audio connected (our addition; old clients omit it).
  */
@@ -85,7 +87,7 @@ path?: IcePath,
  */
 failed_stage?: string, };
 
-export type ServerMessage = { "type": "session_created", session: SessionView, your_user_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_joined", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_resumed", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "guest_joined", user_id: string, username: string, peer_id: string, familiar: Familiar, participant_count: number, } | { "type": "user_joined", user: ParticipantView, participant_count: number, } | { "type": "user_updated", user: ParticipantView, } | { "type": "playback_update", track_id: string | null, is_playing: boolean, position_ms: number, track_meta?: TrackMeta, heartbeat?: boolean, seq?: number, } | { "type": "sync_response", track_id: string | null, is_playing: boolean, position_ms: number, } | { "type": "chat", user_id: string, username: string, message: string, seq?: number, } | { "type": "user_reaction", user_id: string, username: string, kind: string, 
+export type ServerMessage = { "type": "session_created", session: SessionView, your_user_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_joined", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_resumed", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "guest_joined", user_id: string, username: string, peer_id: string, familiar: Familiar, participant_count: number, } | { "type": "user_joined", user: ParticipantView, participant_count: number, } | { "type": "user_updated", user: ParticipantView, } | { "type": "playback_update", track_id: string | null, is_playing: boolean, position_ms: number, track_meta?: TrackMeta, heartbeat?: boolean, seq?: number, } | { "type": "sync_response", track_id: string | null, is_playing: boolean, position_ms: number, } | { "type": "chat", user_id: string, username: string, message: string, seq?: number, } | { "type": "user_reaction", user_id: string, username: string, kind: ReactionKind, 
 /**
  * Milliseconds since the Unix epoch.
  */

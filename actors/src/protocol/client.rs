@@ -1,0 +1,264 @@
+//! What a client may send: [`ClientMessage`], tagged by `type` in snake_case. Lenient on
+//! purpose: optional fields accept `null`, opaque payloads (`familiar`, `track_meta`) stay JSON
+//! values until the session sanitizes them, so a sloppy client gets its message through rather
+//! than an error. `sdp` and `candidate`, which the relay only passes on, stay the raw JSON text
+//! they arrived as ([`Opaque`]).
+
+use std::fmt;
+
+use serde::de;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use ts_rs::TS;
+
+use super::views::{IcePath, ReactionKind};
+
+/// A message from a client, already parsed from one text frame.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Start a new session with the sender as its host.
+    Create {
+        #[serde(default)]
+        #[ts(optional)]
+        name: Option<String>,
+        #[serde(default)]
+        #[ts(optional)]
+        username: Option<String>,
+        #[serde(default)]
+        #[ts(optional)]
+        password: Option<String>,
+        #[serde(default)]
+        #[ts(optional, type = "FamiliarInput | null")]
+        familiar: Option<Value>,
+    },
+    /// Join as a `listener` (the Familiar app joining someone else's session).
+    Join(JoinFields),
+    /// Join as a `guest` (the guest web page).
+    JoinGuest(JoinFields),
+    /// Come back after a dropped socket or a relay restart with a `resume_token`.
+    Resume {
+        token: String,
+        /// The highest `seq` this client saw; what came after it is replayed.
+        #[serde(default)]
+        #[ts(optional, type = "number")]
+        last_seq: Option<u64>,
+    },
+    UpdateFamiliar {
+        #[serde(default)]
+        #[ts(optional, type = "FamiliarInput | null")]
+        familiar: Option<Value>,
+    },
+    Playback {
+        /// Absent: keep the stored value; `null`: no track.
+        #[serde(default, deserialize_with = "present")]
+        #[ts(optional, type = "string | null")]
+        track_id: Option<Option<String>>,
+        #[serde(default)]
+        #[ts(optional)]
+        is_playing: Option<bool>,
+        #[serde(default)]
+        #[ts(optional)]
+        position_ms: Option<f64>,
+        #[serde(default)]
+        #[ts(optional, type = "TrackMeta | null")]
+        track_meta: Option<Value>,
+    },
+    SyncRequest {},
+    Chat {
+        #[serde(default)]
+        message: String,
+    },
+    Reaction {
+        /// Anything but one of the four kinds (a number, null) is ignored, never an error.
+        #[serde(default, deserialize_with = "reaction_kind")]
+        #[ts(type = "ReactionKind")]
+        kind: Option<ReactionKind>,
+    },
+    Kick {
+        #[serde(default, deserialize_with = "string_or_default")]
+        target_user_id: String,
+    },
+    Leave {},
+    WebrtcRequest {},
+    WebrtcOffer {
+        #[serde(default, deserialize_with = "string_or_default")]
+        target_user_id: String,
+        #[ts(type = "unknown")]
+        sdp: Opaque,
+    },
+    WebrtcAnswer {
+        #[ts(type = "unknown")]
+        sdp: Opaque,
+    },
+    WebrtcIce {
+        #[serde(default, deserialize_with = "string_or_none")]
+        #[ts(optional)]
+        target_user_id: Option<String>,
+        #[ts(type = "unknown")]
+        candidate: Opaque,
+    },
+    WebrtcConnected {
+        #[serde(default)]
+        connected: bool,
+        /// How the audio connected (our addition; old clients omit it).
+        #[serde(default)]
+        #[ts(optional)]
+        path: Option<IcePath>,
+        /// Where the connection failed, when `connected` is false (our addition).
+        #[serde(default)]
+        #[ts(optional)]
+        failed_stage: Option<String>,
+    },
+}
+
+/// A JSON value the relay passes on without looking inside (`sdp`, `candidate`): kept as the
+/// exact text it arrived as and written out verbatim, so relaying it costs one copy instead of a
+/// parse into a tree and a re-encoding.
+///
+/// It deserializes from any deserializer, through a [`Value`] (so the derived, tagged
+/// [`ClientMessage`] still works, as the slow path); [`super::parse_client_message`]'s fast path takes
+/// the text straight from the frame instead. Either way it is valid JSON.
+#[derive(Clone)]
+pub struct Opaque(Box<RawValue>);
+
+impl Opaque {
+    /// The JSON text, as received.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl From<&RawValue> for Opaque {
+    fn from(raw: &RawValue) -> Self {
+        Opaque(raw.to_owned())
+    }
+}
+
+impl From<Box<RawValue>> for Opaque {
+    fn from(raw: Box<RawValue>) -> Self {
+        Opaque(raw)
+    }
+}
+
+impl fmt::Debug for Opaque {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Opaque({})", self.get())
+    }
+}
+
+impl Serialize for Opaque {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Opaque {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        serde_json::value::to_raw_value(&value)
+            .map(Opaque)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// Fields shared by `join` and `join_guest`.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct JoinFields {
+    #[serde(default, deserialize_with = "string_or_default")]
+    pub code: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub guest_name: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub username: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub password: Option<String>,
+    #[serde(default)]
+    #[ts(optional, type = "FamiliarInput | null")]
+    pub familiar: Option<Value>,
+}
+
+impl ClientMessage {
+    /// The wire name of this message's `type`, for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMessage::Create { .. } => "create",
+            ClientMessage::Join(_) => "join",
+            ClientMessage::JoinGuest(_) => "join_guest",
+            ClientMessage::Resume { .. } => "resume",
+            ClientMessage::UpdateFamiliar { .. } => "update_familiar",
+            ClientMessage::Playback { .. } => "playback",
+            ClientMessage::SyncRequest {} => "sync_request",
+            ClientMessage::Chat { .. } => "chat",
+            ClientMessage::Reaction { .. } => "reaction",
+            ClientMessage::Kick { .. } => "kick",
+            ClientMessage::Leave {} => "leave",
+            ClientMessage::WebrtcRequest {} => "webrtc_request",
+            ClientMessage::WebrtcOffer { .. } => "webrtc_offer",
+            ClientMessage::WebrtcAnswer { .. } => "webrtc_answer",
+            ClientMessage::WebrtcIce { .. } => "webrtc_ice",
+            ClientMessage::WebrtcConnected { .. } => "webrtc_connected",
+        }
+    }
+}
+
+/// Every `type` a client may send, so the connection can tell "unknown type" (ignored) from
+/// "known type with bad fields" (an error).
+/// A test holds it equal to the `type`s of the generated TypeScript union (and so to the
+/// serde names and [`ClientMessage::kind`]).
+pub const CLIENT_TYPES: &[&str] = &[
+    "create",
+    "join",
+    "join_guest",
+    "resume",
+    "update_familiar",
+    "playback",
+    "sync_request",
+    "chat",
+    "reaction",
+    "kick",
+    "leave",
+    "webrtc_request",
+    "webrtc_offer",
+    "webrtc_answer",
+    "webrtc_ice",
+    "webrtc_connected",
+];
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Accepts a string; anything else (a number, null) becomes the empty string, which finds no
+/// session, exactly as the original service behaved.
+fn string_or_default<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(s) => s,
+        _ => String::new(),
+    })
+}
+
+/// Accepts a string; anything else is treated as absent (a target that names no one).
+fn string_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// One of the four reaction kinds; anything else (another word, a number, null) is `None`, which
+/// the session ignores without an error.
+fn reaction_kind<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ReactionKind>, D::Error> {
+    Ok(serde_json::from_value(Value::deserialize(deserializer)?).ok())
+}

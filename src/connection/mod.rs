@@ -1,0 +1,352 @@
+//! The connection actor: one per WebSocket, transport only. It decodes frames, enforces
+//! frame-level limits (size, binary, rate, liveness), enters its session through the registry
+//! on `create` / `join` / `resume` (one route, one future), then sends straight to its session
+//! actor, and writes back whatever the session sends it (see [`writer`]).
+
+mod writer;
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
+use bytestring::ByteString;
+use familiar_actors::code::SessionCode;
+use familiar_actors::ids::ConnId;
+use familiar_actors::metrics::Metrics;
+use familiar_actors::outbound::{CloseWhy, Conn, Outbound};
+use familiar_actors::protocol::{
+    parse_client_message, ClientMessage, ErrorCode, JoinFields, ParseError, Role, ServerMessage,
+};
+use familiar_actors::registry::{Enter, Membership, Request};
+use familiar_actors::session::{Command, Disconnected, JoinError, Leave};
+
+use crate::rate::{Buckets, RateClass};
+use crate::state::AppState;
+use writer::Write;
+
+/// Rate-limited messages are counted over this window to spot a sustained flood.
+const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+
+/// The connection actor.
+pub struct Connection {
+    /// This socket, as its session finds its member.
+    id: ConnId,
+    /// Config, registry, metrics, TURN, rates.
+    state: Arc<AppState>,
+    /// The client's address (or `Fly-Client-IP`), for the failed-join throttle.
+    ip: Option<IpAddr>,
+    /// The socket's sink; `None` once a close frame went out.
+    ws: Option<actix_ws::Session>,
+    /// Frames waiting for room in the socket's buffer, oldest first.
+    backlog: VecDeque<Write>,
+    /// A backlog drain is under way: new frames queue behind it to keep the order.
+    draining: bool,
+    /// The session this connection is a member of; messages go straight to it.
+    membership: Option<Membership>,
+    /// When the client last sent anything (pongs included), for the silence limit.
+    last_heard: Instant,
+    /// The client's allowance per rate class.
+    buckets: Buckets,
+    /// Rate-limited messages since `strikes_since`; past the limit the socket is closed.
+    strikes: u32,
+    strikes_since: Instant,
+    /// Set once a close has been queued: further frames from the client are ignored.
+    closing: bool,
+    /// Why the socket closed, for the metrics.
+    close_reason: &'static str,
+    /// The last session this connection was in ended (the host left).
+    host_ended: bool,
+}
+
+impl Connection {
+    /// Starts the actor for an upgraded socket.
+    pub fn start(
+        state: Arc<AppState>,
+        ip: Option<IpAddr>,
+        ws: actix_ws::Session,
+        stream: actix_ws::MessageStream,
+    ) {
+        let stream = stream
+            .max_frame_size(state.config.max_frame_bytes)
+            .aggregate_continuations()
+            .max_continuation_size(state.config.max_frame_bytes);
+        Connection::create(move |ctx| {
+            ctx.add_stream(stream);
+            Connection {
+                id: ConnId::next(),
+                buckets: Buckets::new(state.rates),
+                state,
+                ip,
+                ws: Some(ws),
+                backlog: VecDeque::new(),
+                draining: false,
+                membership: None,
+                last_heard: Instant::now(),
+                strikes: 0,
+                strikes_since: Instant::now(),
+                closing: false,
+                close_reason: "left",
+                host_ended: false,
+            }
+        });
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.state.core.metrics
+    }
+
+    fn conn(&self, ctx: &Context<Self>) -> Conn {
+        Conn {
+            id: self.id,
+            tx: ctx.address().recipient(),
+        }
+    }
+
+    fn on_text(&mut self, text: ByteString, ctx: &mut Context<Self>) {
+        let received = Instant::now();
+        let msg = match parse_client_message(&text) {
+            Ok(msg) => msg,
+            Err(e) => {
+                return match e.error_code() {
+                    Some(code) => self.send_error(code, ctx),
+                    None => {
+                        if let ParseError::UnknownType(kind) = e {
+                            log::debug!("connection {}: ignoring unknown type {kind:?}", self.id.0);
+                        }
+                    }
+                };
+            }
+        };
+        let kind = msg.kind();
+        Metrics::inc(&self.metrics().messages_in, "type", kind);
+        if let Err(retry_after_ms) = self.buckets.take(RateClass::of(&msg)) {
+            return self.rate_limited(kind, retry_after_ms, ctx);
+        }
+        self.dispatch(msg, received, ctx);
+    }
+
+    fn rate_limited(&mut self, kind: &'static str, retry_after_ms: u64, ctx: &mut Context<Self>) {
+        Metrics::inc(&self.metrics().rate_limited, "type", kind);
+        if self.strikes_since.elapsed() > FLOOD_WINDOW {
+            self.strikes = 0;
+            self.strikes_since = Instant::now();
+        }
+        self.strikes += 1;
+        if self.strikes > self.state.config.rate_flood_strikes {
+            log::info!("connection {}: flooding, disconnecting", self.id.0);
+            return self.close(CloseWhy::FLOOD, ctx);
+        }
+        let out = self
+            .state
+            .core
+            .error_retry(ErrorCode::RateLimited, retry_after_ms);
+        self.write_out(out, ctx);
+    }
+
+    fn dispatch(&mut self, msg: ClientMessage, received: Instant, ctx: &mut Context<Self>) {
+        let request = match msg {
+            ClientMessage::Create {
+                name,
+                username,
+                password,
+                familiar,
+            } => Request::Create {
+                name,
+                username,
+                password,
+                familiar,
+            },
+            ClientMessage::Join(fields) => join_request(fields, Role::Listener),
+            ClientMessage::JoinGuest(fields) => join_request(fields, Role::Guest),
+            ClientMessage::Resume { token, last_seq } => Request::Resume { token, last_seq },
+            ClientMessage::Leave {} => return self.leave(ctx),
+            other => {
+                if let Some(m) = &self.membership {
+                    m.session.do_send(Command {
+                        from: self.id,
+                        msg: other,
+                        received,
+                    });
+                }
+                // Not in a session: ignored without an error (the host app keeps sending
+                // `playback` on a socket that reconnected without rejoining).
+                return;
+            }
+        };
+        self.enter(request, received, ctx);
+    }
+
+    /// Create, join or resume: one message to the registry, run to its end before this
+    /// connection reads anything else, so a message sent right after `join` finds it a member.
+    fn enter(&mut self, request: Request, received: Instant, ctx: &mut Context<Self>) {
+        if self.membership.is_some() {
+            return self.send_error(ErrorCode::AlreadyInSession, ctx);
+        }
+        let kind = request.kind();
+        let enter = Enter {
+            conn: self.conn(ctx),
+            home: Arbiter::current(),
+            ip: self.ip,
+            received,
+            request,
+        };
+        let registry = self.state.registry.clone();
+        let turn = self.state.turn.clone();
+        let answer = async move {
+            // The first welcome must carry minted TURN servers when they are configured.
+            turn.ready().await;
+            registry
+                .send(enter)
+                .await
+                .unwrap_or(Err(JoinError::NotFound))
+        };
+        ctx.wait(
+            answer
+                .into_actor(self)
+                .map(move |result, act, ctx| match result {
+                    Ok(membership) => {
+                        act.membership = Some(membership);
+                        act.host_ended = false;
+                    }
+                    Err(e) => {
+                        log::info!("connection {}: {kind} refused ({})", act.id.0, e.outcome());
+                        let (msg, code) = e.message();
+                        let out = act.state.core.error_frame(msg, code);
+                        act.write_out(out, ctx);
+                    }
+                }),
+        );
+    }
+
+    /// `leave`: the sender always gets `left {}` — from the session when it was a member (in
+    /// order after everything the session sent it), from here otherwise.
+    fn leave(&mut self, ctx: &mut Context<Self>) {
+        let Some(membership) = self.membership.take() else {
+            return self.write(Write::Text(ServerMessage::Left {}.to_text()), ctx);
+        };
+        let id = self.id;
+        ctx.wait(
+            async move {
+                membership
+                    .session
+                    .send(Leave { from: id })
+                    .await
+                    .unwrap_or(false)
+            }
+            .into_actor(self)
+            .map(|answered, act, ctx| {
+                if !answered {
+                    act.write(Write::Text(ServerMessage::Left {}.to_text()), ctx);
+                }
+            }),
+        );
+    }
+
+    /// Pings on a timer and drops a peer that has been silent too long.
+    fn watch_liveness(&self, ctx: &mut Context<Self>) {
+        let idle_timeout = self.state.config.idle_timeout();
+        ctx.run_interval(self.state.config.ping_interval(), move |act, ctx| {
+            if act.last_heard.elapsed() > idle_timeout {
+                log::info!("connection {}: silent, dropping", act.id.0);
+                act.close(CloseWhy::SILENT, ctx);
+                ctx.stop();
+            } else {
+                act.write(Write::Ping, ctx);
+            }
+        });
+    }
+}
+
+/// A `join` or `join_guest` as the registry takes it: the code normalised, the name the first
+/// non-blank of `guest_name` and `username`.
+fn join_request(fields: JoinFields, role: Role) -> Request {
+    let present = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    Request::Join {
+        code: SessionCode::parse(&fields.code),
+        role,
+        username: present(fields.guest_name).or(present(fields.username)),
+        password: fields.password,
+        familiar: fields.familiar,
+    }
+}
+
+impl Actor for Connection {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.metrics().sockets_live.inc();
+        self.watch_liveness(ctx);
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        // End the socket politely if no close frame went out yet.
+        if let Some(ws) = self.ws.take() {
+            actix_rt::spawn(async move {
+                let _ = ws.close(None).await;
+            });
+        }
+        if let Some(membership) = self.membership.take() {
+            membership.session.do_send(Disconnected { from: self.id });
+        }
+        let reason = if self.close_reason == "left" && self.host_ended {
+            "host_ended"
+        } else {
+            self.close_reason
+        };
+        let metrics = self.metrics();
+        metrics.sockets_live.dec();
+        Metrics::inc(&metrics.sockets_closed, "reason", reason);
+    }
+}
+
+impl Handler<Outbound> for Connection {
+    type Result = ();
+
+    fn handle(&mut self, out: Outbound, ctx: &mut Context<Self>) {
+        self.write_out(out, ctx);
+    }
+}
+
+impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Connection {
+    fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Context<Self>) {
+        self.last_heard = Instant::now();
+        if self.closing {
+            if let Ok(AggregatedMessage::Close(_)) = item {
+                ctx.stop();
+            }
+            return;
+        }
+        match item {
+            Ok(AggregatedMessage::Text(text)) => self.on_text(text, ctx),
+            Ok(AggregatedMessage::Binary(_)) => self.send_error(ErrorCode::BinaryNotSupported, ctx),
+            Ok(AggregatedMessage::Ping(payload)) => self.write(Write::Pong(payload), ctx),
+            Ok(AggregatedMessage::Pong(_)) => {}
+            Ok(AggregatedMessage::Close(_)) => {
+                self.closing = true;
+                self.write(
+                    Write::Close(CloseReason {
+                        code: CloseCode::Normal,
+                        description: None,
+                    }),
+                    ctx,
+                );
+                ctx.stop();
+            }
+            Err(ProtocolError::Overflow) => self.close(CloseWhy::TOO_BIG, ctx),
+            // The peer vanished without a close frame (tab killed, network gone): a departure
+            // like any other, not a fault.
+            Err(ProtocolError::Io(_)) => ctx.stop(),
+            Err(e) => {
+                log::debug!("connection {}: protocol error {e}", self.id.0);
+                self.close(CloseWhy::PROTOCOL, ctx);
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
