@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: every setting, from flags or the environment.
 //! - [`server`]: assembles the actors and HTTP servers; `run` and graceful shutdown.
+//! - [`listener`]: binds the ports with the configured accept backlog.
 //! - [`http`]: routes — health, by-code lookup, WebSocket upgrade, guest app, metrics.
 //! - [`state`]: what every handler and connection shares ([`state::AppState`]).
 //! - [`connection`]: the per-WebSocket actor (transport only) and its write side.
@@ -13,6 +14,7 @@
 pub mod config;
 pub mod connection;
 pub mod http;
+pub mod listener;
 pub mod rate;
 pub mod server;
 pub mod state;

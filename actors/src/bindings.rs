@@ -6,8 +6,8 @@ use ts_rs::TS;
 
 use crate::familiar::{Accent, Familiar, Variant};
 use crate::protocol::{
-    ClientMessage, ErrorCode, IcePath, IceServer, JoinFields, ParticipantView, PlaybackState,
-    PublicSession, ReactionKind, Role, ServerMessage, SessionView, TrackMeta,
+    Capability, ClientMessage, ErrorCode, IcePath, IceServer, JoinFields, ParticipantView,
+    PlaybackState, PublicSession, ReactionKind, Role, ServerMessage, SessionView, TrackMeta,
 };
 
 /// The whole generated module, one `export type` per wire type.
@@ -19,6 +19,7 @@ pub fn typescript() -> String {
         Role::decl(),
         IcePath::decl(),
         ReactionKind::decl(),
+        Capability::decl(),
         IceServer::decl(),
         TrackMeta::decl(),
         PlaybackState::decl(),

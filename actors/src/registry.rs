@@ -81,6 +81,8 @@ pub enum Request {
         username: Option<String>,
         password: Option<String>,
         familiar: Option<Value>,
+        /// The host declared the `resume` capability.
+        resumable: bool,
     },
     /// `join` / `join_guest`: the session with this code, in this role.
     Join {
@@ -89,6 +91,8 @@ pub enum Request {
         username: Option<String>,
         password: Option<String>,
         familiar: Option<Value>,
+        /// The joiner declared the `resume` capability.
+        resumable: bool,
     },
     /// `resume`: back into the session the token names, recreating it for its host.
     Resume {
@@ -229,6 +233,7 @@ impl Registry {
             username,
             password,
             familiar,
+            resumable,
         } = request
         else {
             return Box::pin(fut::ready(Err(JoinError::NotFound)));
@@ -276,7 +281,11 @@ impl Registry {
                     };
                     log::info!("session {} created", init.code.short());
                     let session = act.start_session(init, &home, ctx);
-                    let entry = Entry::Create { username, familiar };
+                    let entry = Entry::Create {
+                        username,
+                        familiar,
+                        resumable,
+                    };
                     act.admit(session, Admit { conn, entry })
                 }),
         )
@@ -289,6 +298,7 @@ impl Registry {
             username,
             password,
             familiar,
+            resumable,
         } = request
         else {
             return Box::pin(fut::ready(Err(JoinError::NotFound)));
@@ -308,6 +318,7 @@ impl Registry {
             username,
             password,
             familiar,
+            resumable,
         };
         self.admit(session, Admit { conn, entry })
     }

@@ -135,6 +135,7 @@ fn create_request() -> Request {
         username: None,
         password: None,
         familiar: None,
+        resumable: true,
     }
 }
 
@@ -144,6 +145,7 @@ async fn create(registry: &Addr<Registry>, host: &Peer) -> (Addr<Session>, Strin
         username: Some("Dee".into()),
         password: None,
         familiar: None,
+        resumable: true,
     };
     let Membership {
         session, user_id, ..
@@ -166,6 +168,7 @@ async fn join(session: &Addr<Session>, peer: &Peer, name: &str) -> Result<String
         username: Some(name.into()),
         password: None,
         familiar: Some(json!({"variant": "prism"})),
+        resumable: true,
     };
     session
         .send(Admit {
@@ -292,6 +295,7 @@ async fn host_leaving_ends_the_session_and_frees_the_code() {
         username: None,
         password: None,
         familiar: None,
+        resumable: true,
     };
     let found = enter(&registry, &Peer::new().conn, Arbiter::current(), join).await;
     assert_eq!(found.err(), Some(JoinError::NotFound));

@@ -153,6 +153,9 @@ pub struct ChatArgs {
     /// Seconds of chatting.
     #[arg(long, default_value_t = 60.0)]
     pub seconds: f64,
+    /// Seeds each participant's random start within the first interval.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Most connections joining at once while the sessions fill.
     #[arg(long, default_value_t = 200)]
     pub in_flight: usize,

@@ -18,7 +18,8 @@ use familiar_actors::ids::ConnId;
 use familiar_actors::metrics::Metrics;
 use familiar_actors::outbound::{CloseWhy, Conn, Outbound};
 use familiar_actors::protocol::{
-    parse_client_message, ClientMessage, ErrorCode, JoinFields, ParseError, Role, ServerMessage,
+    parse_client_message, Capabilities, ClientMessage, ErrorCode, JoinFields, ParseError, Role,
+    ServerMessage,
 };
 use familiar_actors::registry::{Enter, Membership, Request};
 use familiar_actors::session::{Command, Disconnected, JoinError, Leave};
@@ -153,11 +154,13 @@ impl Connection {
                 username,
                 password,
                 familiar,
+                capabilities,
             } => Request::Create {
                 name,
                 username,
                 password,
                 familiar,
+                resumable: Capabilities::resume_of(capabilities),
             },
             ClientMessage::Join(fields) => join_request(fields, Role::Listener),
             ClientMessage::JoinGuest(fields) => join_request(fields, Role::Guest),
@@ -270,6 +273,7 @@ fn join_request(fields: JoinFields, role: Role) -> Request {
         username: present(fields.guest_name).or(present(fields.username)),
         password: fields.password,
         familiar: fields.familiar,
+        resumable: Capabilities::resume_of(fields.capabilities),
     }
 }
 

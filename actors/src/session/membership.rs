@@ -21,17 +21,30 @@ impl Session {
     ) -> ResponseActFuture<Self, Result<Joined, JoinError>> {
         let Admit { conn, entry } = msg;
         let result = match entry {
-            Entry::Create { username, familiar } => {
-                let host = Member::new(UserId::random(), username, Role::Host, familiar, conn);
+            Entry::Create {
+                username,
+                familiar,
+                resumable,
+            } => {
+                let host = Member::new(
+                    UserId::random(),
+                    username,
+                    Role::Host,
+                    familiar,
+                    conn,
+                    resumable,
+                );
                 self.seat_host(host, WelcomeKind::Created)
             }
             Entry::Restore { claims } => {
+                // Its token proves the host resumes.
                 let host = Member::new(
                     claims.user_id,
                     claims.username,
                     Role::Host,
                     claims.familiar,
                     conn,
+                    true,
                 );
                 self.seat_host(host, WelcomeKind::Resumed)
             }
@@ -41,8 +54,10 @@ impl Session {
                 username,
                 password,
                 familiar,
+                resumable,
             } => {
-                let join = move |act: &mut Session| act.join(conn, role, username, familiar);
+                let join =
+                    move |act: &mut Session| act.join(conn, role, username, familiar, resumable);
                 return self.check_password(password, join);
             }
         };
@@ -102,6 +117,7 @@ impl Session {
         role: Role,
         username: Option<String>,
         familiar: Option<serde_json::Value>,
+        resumable: bool,
     ) -> Result<Joined, JoinError> {
         if self.ended || self.roster.is_empty() {
             return Err(JoinError::NotFound);
@@ -112,7 +128,7 @@ impl Session {
         let limits = &self.core.limits;
         let username = clean_name(username.as_deref(), limits.max_name_chars, "Guest");
         let familiar = Familiar::sanitize(familiar.as_ref(), &username);
-        let member = Member::new(UserId::random(), username, role, familiar, conn);
+        let member = Member::new(UserId::random(), username, role, familiar, conn, resumable);
         Ok(self.seat_guest(member, WelcomeKind::Joined))
     }
 
@@ -145,6 +161,7 @@ impl Session {
                     claims.role,
                     claims.familiar,
                     conn,
+                    true,
                 );
                 self.seat_guest(member, WelcomeKind::Resumed)
             }
@@ -213,6 +230,7 @@ impl Session {
             ctx.cancel_future(timer);
         }
         let was_away = member.conn.is_none();
+        member.resumable = true;
         if let Some(old) = member.conn.replace(conn) {
             // A half-open old socket: it is no longer this member.
             old.send(Outbound::Detached { key });
@@ -295,10 +313,12 @@ impl Session {
         ctx.stop();
     }
 
-    /// A member's socket dropped: keep it as away for the grace period, then remove it.
+    /// A member's socket dropped: keep it as away for the grace period, then remove it. A member
+    /// that never said it resumes departs at once, as the contract says (a host's drop ends the
+    /// session): it would never come back, and the others would wait for nothing.
     pub(super) fn went_away(&mut self, seat: Seat, ctx: &mut Context<Self>) {
         let grace = self.core.limits.grace_period;
-        if grace.is_zero() {
+        if grace.is_zero() || !self.roster.get(seat).resumable {
             return self.depart(seat, Departure::Disconnected, ctx);
         }
         let member = self.roster.get_mut(seat);

@@ -113,6 +113,8 @@ pub enum Entry {
     Create {
         username: String,
         familiar: Familiar,
+        /// The host declared the `resume` capability.
+        resumable: bool,
     },
     /// A host's `resume` that recreated this session after a restart (`session_resumed`).
     Restore { claims: ResumeClaims },
@@ -122,6 +124,8 @@ pub enum Entry {
         username: Option<String>,
         password: Option<String>,
         familiar: Option<Value>,
+        /// The joiner declared the `resume` capability.
+        resumable: bool,
     },
     /// `resume` of a member of this session: `session_resumed`, then what it missed.
     Resume {

@@ -55,12 +55,22 @@ struct Member {
     ice_path: Option<IcePath>,
     /// `None` while away (socket dropped, within the grace period).
     conn: Option<Conn>,
+    /// Declared that it resumes (or did resume): only then is a dropped socket a grace period
+    /// rather than a departure. Clients of the contract never resume, so they get none.
+    resumable: bool,
     /// The timer that removes an away member when the grace period runs out.
     grace_timer: Option<SpawnHandle>,
 }
 
 impl Member {
-    fn new(user_id: UserId, username: String, role: Role, familiar: Familiar, conn: Conn) -> Self {
+    fn new(
+        user_id: UserId,
+        username: String,
+        role: Role,
+        familiar: Familiar,
+        conn: Conn,
+        resumable: bool,
+    ) -> Self {
         Member {
             user_id,
             username,
@@ -70,6 +80,7 @@ impl Member {
             webrtc_connected: false,
             ice_path: None,
             conn: Some(conn),
+            resumable,
             grace_timer: None,
         }
     }

@@ -167,6 +167,17 @@ fn fill_facts(report: &mut Report, fill: &Fill, plan: &[usize]) -> Latency {
     );
     p50_p99_fact(report, "create_latency", "create latency", &fill.create_ns);
     let join = p50_p99_fact(report, "join_latency", "join latency", &fill.join_ns);
+    let waited = fill.waited_for_syn_retry();
+    report.fact(
+        "waited_for_syn_retry",
+        waited,
+        "creates/joins over 0.9 s (SYN retry)",
+        format!(
+            "{waited}; kernel dropped {} SYNs for a full accept queue",
+            fill.listen_drops.map_or_else(|| "?".to_owned(), thousands),
+        ),
+    );
+    report.fact("listen_drops", fill.listen_drops, "", String::new());
     p50_p99_fact(
         report,
         "join_answer_latency",

@@ -237,7 +237,9 @@ export class SessionClient {
       this.send(this.#seq === null ? { type: 'resume', token } : { type: 'resume', token, last_seq: this.#seq });
     } else {
       this.#phase = 'joining';
-      this.send(this.#intent);
+      // This client resumes after a dropped socket, so it asks for the grace period; clients
+      // that say nothing (the Familiar app, older pages) depart at once when their socket drops.
+      this.send({ ...this.#intent, capabilities: ['resume'] });
     }
   }
 
