@@ -193,6 +193,56 @@ fn config_for(fake: &FakeCloudflare) -> TurnConfig {
     }
 }
 
+/// The setup every Cloudflare test shares: the fake answering as told, and a TURN service pointed
+/// at it (started, its first mint under way) with its own metrics.
+struct Fixture {
+    fake: FakeCloudflare,
+    metrics: Arc<Metrics>,
+    service: Arc<TurnService>,
+}
+
+impl Fixture {
+    /// The fake answering `behaviour`, and a service on [`config_for`] as `adjust` changes it.
+    async fn start(
+        behaviour: Behaviour,
+        adjust: impl FnOnce(&mut TurnConfig),
+    ) -> Result<Self, Box<dyn Error>> {
+        let fake = FakeCloudflare::start(behaviour).await?;
+        let mut config = config_for(&fake);
+        adjust(&mut config);
+        let metrics = Arc::new(Metrics::new());
+        let service = turn::start(config, metrics.clone());
+        Ok(Fixture {
+            fake,
+            metrics,
+            service,
+        })
+    }
+
+    /// Like [`Fixture::start`] with only the Cloudflare settings changed.
+    async fn with_cloudflare(
+        behaviour: Behaviour,
+        adjust: impl FnOnce(&mut CloudflareTurn),
+    ) -> Result<Self, Box<dyn Error>> {
+        Fixture::start(behaviour, |config| {
+            if let Some(cloudflare) = config.cloudflare.as_mut() {
+                adjust(cloudflare);
+            }
+        })
+        .await
+    }
+
+    /// A started fixture with a 2 s credential TTL (the refresh is due at 1.8 s, so refresh and
+    /// expiry happen within a test), its first mint checked as served.
+    async fn short_ttl(behaviour: Behaviour) -> Result<Self, Box<dyn Error>> {
+        let fixture =
+            Fixture::with_cloudflare(behaviour, |cloudflare| cloudflare.ttl_secs = 2).await?;
+        fixture.service.ready().await;
+        assert_eq!(minted_users(&fixture.service), vec!["user-1"]);
+        Ok(fixture)
+    }
+}
+
 fn static_turn() -> StaticTurn {
     StaticTurn {
         url: "turn:turn.example.org:3478".to_owned(),
@@ -318,26 +368,14 @@ fn logged() -> Vec<String> {
         .clone()
 }
 
-/// Starts the service on `config_for(fake)` with a 2 s credential TTL (the refresh is due at
-/// 1.8 s, so refresh and expiry happen within a test) and checks the first mint is served.
-async fn start_short_ttl(fake: &FakeCloudflare) -> (Arc<Metrics>, Arc<TurnService>) {
-    let mut config = config_for(fake);
-    if let Some(cloudflare) = config.cloudflare.as_mut() {
-        cloudflare.ttl_secs = 2;
-    }
-    let metrics = Arc::new(Metrics::new());
-    let service = turn::start(config, metrics.clone());
-    service.ready().await;
-    assert_eq!(minted_users(&service), vec!["user-1"]);
-    (metrics, service)
-}
-
 #[actix_rt::test]
 async fn list_answer_is_served_after_the_first_mint() -> TestResult {
     logger();
-    let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let metrics = Arc::new(Metrics::new());
-    let service = turn::start(config_for(&fake), metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::start(Behaviour::List, |_| {}).await?;
 
     service.ready().await;
 
@@ -360,9 +398,11 @@ async fn list_answer_is_served_after_the_first_mint() -> TestResult {
 
 #[actix_rt::test]
 async fn single_object_answer_is_served() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::Single).await?;
-    let metrics = Arc::new(Metrics::new());
-    let service = turn::start(config_for(&fake), metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::start(Behaviour::Single, |_| {}).await?;
 
     service.ready().await;
 
@@ -378,14 +418,16 @@ async fn single_object_answer_is_served() -> TestResult {
 
 #[actix_rt::test]
 async fn mint_request_carries_bearer_token_and_ttl() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let mut config = config_for(&fake);
-    if let Some(cloudflare) = config.cloudflare.as_mut() {
+    let Fixture {
+        fake,
+        metrics: _,
+        service,
+    } = Fixture::with_cloudflare(Behaviour::List, |cloudflare| {
         // A trailing slash on the base must not double up in the path.
         cloudflare.api_base.push('/');
         cloudflare.ttl_secs = 86_400;
-    }
-    let service = turn::start(config, Arc::new(Metrics::new()));
+    })
+    .await?;
 
     service.ready().await;
 
@@ -412,9 +454,11 @@ async fn mint_request_carries_bearer_token_and_ttl() -> TestResult {
 async fn unauthorized_serves_stun_only() -> TestResult {
     logger();
     for status in [401, 403] {
-        let fake = FakeCloudflare::start(Behaviour::Status(status)).await?;
-        let metrics = Arc::new(Metrics::new());
-        let service = turn::start(config_for(&fake), metrics.clone());
+        let Fixture {
+            fake,
+            metrics,
+            service,
+        } = Fixture::start(Behaviour::Status(status), |_| {}).await?;
 
         service.ready().await;
 
@@ -430,13 +474,14 @@ async fn unauthorized_serves_stun_only() -> TestResult {
 
 #[actix_rt::test]
 async fn server_error_serves_stun_and_static_turn() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::Status(500)).await?;
-    let metrics = Arc::new(Metrics::new());
-    let config = TurnConfig {
-        static_turn: Some(static_turn()),
-        ..config_for(&fake)
-    };
-    let service = turn::start(config, metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::start(Behaviour::Status(500), |config| {
+        config.static_turn = Some(static_turn());
+    })
+    .await?;
 
     service.ready().await;
 
@@ -450,9 +495,11 @@ async fn server_error_serves_stun_and_static_turn() -> TestResult {
 #[actix_rt::test]
 async fn malformed_json_is_a_failed_mint() -> TestResult {
     logger();
-    let fake = FakeCloudflare::start(Behaviour::Malformed).await?;
-    let metrics = Arc::new(Metrics::new());
-    let service = turn::start(config_for(&fake), metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::start(Behaviour::Malformed, |_| {}).await?;
 
     service.ready().await;
 
@@ -465,9 +512,11 @@ async fn malformed_json_is_a_failed_mint() -> TestResult {
 
 #[actix_rt::test]
 async fn failed_mints_retry_with_capped_exponential_backoff() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::Status(500)).await?;
-    let metrics = Arc::new(Metrics::new());
-    let _service = turn::start(config_for(&fake), metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service: _service,
+    } = Fixture::start(Behaviour::Status(500), |_| {}).await?;
 
     wait_for("six attempts", || fake.count() >= 6).await?;
 
@@ -488,14 +537,15 @@ async fn failed_mints_retry_with_capped_exponential_backoff() -> TestResult {
 
 #[actix_rt::test]
 async fn hanging_server_delays_only_the_first_join_and_at_most_first_mint_wait() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::Hang).await?;
-    let metrics = Arc::new(Metrics::new());
-    let config = TurnConfig {
-        static_turn: Some(static_turn()),
-        request_timeout: Duration::from_secs(30),
-        ..config_for(&fake)
-    };
-    let service = turn::start(config, metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::start(Behaviour::Hang, |config| {
+        config.static_turn = Some(static_turn());
+        config.request_timeout = Duration::from_secs(30);
+    })
+    .await?;
 
     let started = Instant::now();
     service.ready().await;
@@ -519,13 +569,14 @@ async fn hanging_server_delays_only_the_first_join_and_at_most_first_mint_wait()
 
 #[actix_rt::test]
 async fn hanging_server_times_out_and_retries() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::Hang).await?;
-    let metrics = Arc::new(Metrics::new());
-    let config = TurnConfig {
-        request_timeout: Duration::from_millis(300),
-        ..config_for(&fake)
-    };
-    let service = turn::start(config, metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::start(Behaviour::Hang, |config| {
+        config.request_timeout = Duration::from_millis(300);
+    })
+    .await?;
 
     service.ready().await;
     wait_for("a retry after the timeout", || {
@@ -542,15 +593,18 @@ async fn hanging_server_times_out_and_retries() -> TestResult {
 
 #[actix_rt::test]
 async fn outage_after_a_good_mint_keeps_serving_the_last_good_credentials() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let metrics = Arc::new(Metrics::new());
-    let mut config = config_for(&fake);
     // Refresh after 1 s, but the credentials stay valid for 60 s: the outage falls in between.
-    if let Some(cloudflare) = config.cloudflare.as_mut() {
-        cloudflare.ttl_secs = 60;
-    }
-    config.refresh_fraction = 1.0 / 60.0;
-    let service = turn::start(config, metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::start(Behaviour::List, |config| {
+        if let Some(cloudflare) = config.cloudflare.as_mut() {
+            cloudflare.ttl_secs = 60;
+        }
+        config.refresh_fraction = 1.0 / 60.0;
+    })
+    .await?;
 
     service.ready().await;
     assert_eq!(minted_users(&service), vec!["user-1"]);
@@ -575,8 +629,11 @@ async fn outage_after_a_good_mint_keeps_serving_the_last_good_credentials() -> T
 
 #[actix_rt::test]
 async fn short_ttl_refreshes_and_serves_new_credentials() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let (metrics, service) = start_short_ttl(&fake).await;
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::short_ttl(Behaviour::List).await?;
 
     wait_for("the refreshed credentials", || {
         minted_users(&service) == vec!["user-2"]
@@ -593,8 +650,11 @@ async fn short_ttl_refreshes_and_serves_new_credentials() -> TestResult {
 
 #[actix_rt::test]
 async fn expired_credentials_are_withdrawn_during_an_outage() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let (metrics, service) = start_short_ttl(&fake).await;
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::short_ttl(Behaviour::List).await?;
     fake.set(Behaviour::Status(500));
 
     wait_for("the expired credentials to go", || {
@@ -648,12 +708,14 @@ async fn many_concurrent_first_joins_make_one_mint_request() -> TestResult {
 
 #[actix_rt::test]
 async fn static_and_cloudflare_add_up() -> TestResult {
-    let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let config = TurnConfig {
-        static_turn: Some(static_turn()),
-        ..config_for(&fake)
-    };
-    let service = turn::start(config, Arc::new(Metrics::new()));
+    let Fixture {
+        fake,
+        metrics: _,
+        service,
+    } = Fixture::start(Behaviour::List, |config| {
+        config.static_turn = Some(static_turn());
+    })
+    .await?;
 
     service.ready().await;
 
@@ -750,13 +812,14 @@ async fn https_base_speaks_tls() -> TestResult {
 #[actix_rt::test]
 async fn logs_report_outcomes_but_never_secrets() -> TestResult {
     logger();
-    let fake = FakeCloudflare::start(Behaviour::List).await?;
-    let metrics = Arc::new(Metrics::new());
-    let config = TurnConfig {
-        static_turn: Some(static_turn()),
-        ..config_for(&fake)
-    };
-    let service = turn::start(config, metrics.clone());
+    let Fixture {
+        fake,
+        metrics,
+        service,
+    } = Fixture::start(Behaviour::List, |config| {
+        config.static_turn = Some(static_turn());
+    })
+    .await?;
     service.ready().await;
     fake.set(Behaviour::Status(401));
     drop(service);

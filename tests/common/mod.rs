@@ -14,6 +14,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub mod contract;
+
 /// How long a test waits for a message that must come.
 pub const WAIT: Duration = Duration::from_secs(5);
 
