@@ -310,3 +310,30 @@ fn reaction_kind<'de, D: Deserializer<'de>>(
 ) -> Result<Option<ReactionKind>, D::Error> {
     Ok(serde_json::from_value(Value::deserialize(deserializer)?).ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `CLIENT_TYPES`, the serde names (as the generated TypeScript shows them) and `kind()` are
+    /// one list: a new variant missing from any of them fails here.
+    #[test]
+    fn client_types_are_the_wire_names_and_kinds() {
+        let decl = ClientMessage::decl();
+        let mut generated: Vec<&str> = decl
+            .split("\"type\": \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        generated.sort_unstable();
+        let mut listed = CLIENT_TYPES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(generated, listed);
+        for kind in CLIENT_TYPES {
+            // Every required field of every type, so each one parses.
+            let text = format!(r#"{{"type":"{kind}","token":"t","sdp":1,"candidate":1}}"#);
+            let msg = serde_json::from_str::<ClientMessage>(&text).expect("parses");
+            assert_eq!(msg.kind(), *kind);
+        }
+    }
+}
