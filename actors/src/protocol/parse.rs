@@ -95,9 +95,9 @@ struct HotFrame<'a> {
 /// this path does (see `bench/parse`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HotKind {
-    WebrtcIce,
-    WebrtcOffer,
-    WebrtcAnswer,
+    Ice,
+    Offer,
+    Answer,
 }
 
 /// By hand only for a cheap refusal: the derived one formats the list of variants into every
@@ -112,9 +112,9 @@ impl<'de> Deserialize<'de> for HotKind {
             }
             fn visit_str<E: de::Error>(self, kind: &str) -> Result<HotKind, E> {
                 match kind {
-                    "webrtc_ice" => Ok(HotKind::WebrtcIce),
-                    "webrtc_offer" => Ok(HotKind::WebrtcOffer),
-                    "webrtc_answer" => Ok(HotKind::WebrtcAnswer),
+                    "webrtc_ice" => Ok(HotKind::Ice),
+                    "webrtc_offer" => Ok(HotKind::Offer),
+                    "webrtc_answer" => Ok(HotKind::Answer),
                     _ => Err(E::custom("not relayed")),
                 }
             }
@@ -144,15 +144,15 @@ impl HotFrame<'_> {
         // `string_or_none` / `string_or_default`: anything but a string names no one.
         let target = self.target_user_id.and_then(text_of);
         Some(match self.kind {
-            HotKind::WebrtcIce => ClientMessage::WebrtcIce {
+            HotKind::Ice => ClientMessage::WebrtcIce {
                 target_user_id: target,
                 candidate: self.candidate?.into(),
             },
-            HotKind::WebrtcOffer => ClientMessage::WebrtcOffer {
+            HotKind::Offer => ClientMessage::WebrtcOffer {
                 target_user_id: target.unwrap_or_default(),
                 sdp: self.sdp?.into(),
             },
-            HotKind::WebrtcAnswer => ClientMessage::WebrtcAnswer {
+            HotKind::Answer => ClientMessage::WebrtcAnswer {
                 sdp: self.sdp?.into(),
             },
         })

@@ -1,0 +1,230 @@
+//! The registry actor: supervises sessions. It maps codes to session actors, enforces the
+//! session cap, generates codes, answers `by-code` lookups, throttles failed joins per client IP,
+//! and recreates a session when its host resumes after a relay restart.
+//!
+//! Create, join and resume take one route: the connection sends one [`Enter`]; the registry
+//! finds (or starts) the session, forwards an [`Admit`] to it, records the outcome (metrics, the
+//! IP's failures) and answers `Result<Membership, JoinError>`. The session sends the welcome
+//! itself, so it precedes every broadcast about the newcomer. After that every message goes from
+//! the connection to its session directly; the registry is never on the path of a relayed frame.
+//!
+//! The route itself is in [`entry`].
+//!
+//! A session runs on the arbiter of the connection that created (or restored) it, so its host's
+//! frames reach it without a thread hop, or on a dedicated pool of arbiters when one is handed in
+//! at start; either way never on the registry's, so one busy session never delays it. A session
+//! tells the registry when it stops, and its code is free at that moment.
+
+mod entry;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use futures_util::future::join_all;
+
+use crate::code::SessionCode;
+use crate::core::Core;
+use crate::ids::{SessionId, SessionKey};
+use crate::protocol::PublicSession;
+use crate::session::{GetPublic, Session, SessionInit, SessionStopped, Shutdown};
+use crate::throttle::MinuteWindow;
+
+/// How long an ended session's code is remembered, so a late resume hears "not found" rather
+/// than "retry shortly".
+const ENDED_MEMORY: Duration = Duration::from_secs(600);
+
+/// How long a guest that resumes before its host is told to wait before retrying.
+pub const HOST_NOT_BACK_RETRY_MS: u64 = 1000;
+
+/// A live session as the registry files it.
+struct Filed {
+    /// Tells this actor from a restored successor under the same code.
+    key: SessionKey,
+    /// What a resume token must name to reach it.
+    id: SessionId,
+    addr: Addr<Session>,
+}
+
+/// The registry actor.
+pub struct Registry {
+    /// Limits, ICE, metrics and the token signer, shared with every session.
+    core: Arc<Core>,
+    /// Every live session by code.
+    sessions: HashMap<SessionCode, Filed>,
+    /// Creates waiting for their password hash; they count against the cap.
+    pending: usize,
+    /// Dedicated session arbiters (`SESSION_THREADS`); empty: sessions live on their host's.
+    arbiters: Vec<ArbiterHandle>,
+    /// Round-robin position in `arbiters`.
+    next_arbiter: usize,
+    /// Failed joins and resumes per client IP this minute, against code guessing.
+    failures: HashMap<IpAddr, MinuteWindow>,
+    /// Codes of sessions that ended for good, so a late resume is "not found", never restored.
+    ended: HashMap<SessionCode, Instant>,
+    /// Set by [`ShutdownAll`]: no new sessions from then on.
+    shutting_down: bool,
+}
+
+pub use entry::{Enter, Membership, Request};
+
+impl Registry {
+    /// A registry that starts sessions round-robin on `arbiters`, or, when that is empty, on the
+    /// arbiter of the connection that creates them.
+    pub fn new(core: Arc<Core>, arbiters: Vec<ArbiterHandle>) -> Self {
+        Registry {
+            core,
+            sessions: HashMap::new(),
+            pending: 0,
+            arbiters,
+            next_arbiter: 0,
+            failures: HashMap::new(),
+            ended: HashMap::new(),
+            shutting_down: false,
+        }
+    }
+
+    fn pick_arbiter(&mut self, home: &ArbiterHandle) -> ArbiterHandle {
+        if self.arbiters.is_empty() {
+            return home.clone();
+        }
+        self.next_arbiter = (self.next_arbiter + 1) % self.arbiters.len();
+        self.arbiters[self.next_arbiter].clone()
+    }
+
+    fn at_capacity(&self) -> bool {
+        self.shutting_down || self.sessions.len() + self.pending >= self.core.limits.max_sessions
+    }
+
+    fn fresh_code(&self) -> SessionCode {
+        loop {
+            let code = SessionCode::generate();
+            if !self.sessions.contains_key(&code) && !self.ended.contains_key(&code) {
+                return code;
+            }
+        }
+    }
+
+    fn start_session(
+        &mut self,
+        init: SessionInit,
+        home: &ArbiterHandle,
+        ctx: &mut Context<Self>,
+    ) -> Addr<Session> {
+        let code = init.code.clone();
+        let session = Session::new(init, ctx.address().recipient(), self.core.clone());
+        let key = session.key();
+        let id = session.id().clone();
+        let addr = Session::start_in_arbiter(&self.pick_arbiter(home), move |_| session);
+        self.core.metrics.sessions_created.inc();
+        self.sessions.insert(
+            code,
+            Filed {
+                key,
+                id,
+                addr: addr.clone(),
+            },
+        );
+        addr
+    }
+
+    /// `Some(retry_after_ms)` when `ip` has failed too many joins this minute.
+    fn throttled(&mut self, ip: Option<IpAddr>) -> Option<u64> {
+        let limit = self.core.limits.join_failures_per_minute;
+        ip.and_then(|ip| self.failures.get_mut(&ip))
+            .and_then(|w| w.blocked(limit))
+    }
+
+    fn record_failure(&mut self, ip: Option<IpAddr>) {
+        if let Some(ip) = ip {
+            self.failures.entry(ip).or_default().record();
+        }
+    }
+}
+
+impl Actor for Registry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // Forget stale throttle windows and ended codes, so neither map grows without bound.
+        ctx.run_interval(Duration::from_secs(60), |act, _| {
+            let limit = act.core.limits.join_failures_per_minute;
+            act.failures.retain(|_, w| w.blocked(limit).is_some());
+            act.ended.retain(|_, at| at.elapsed() < ENDED_MEMORY);
+        });
+    }
+}
+
+/// The public face of a session for `GET /api/v1/sessions/by-code/{code}`.
+#[derive(Message)]
+#[rtype(result = "Option<PublicSession>")]
+pub struct Lookup {
+    pub code: SessionCode,
+}
+
+impl Handler<Lookup> for Registry {
+    type Result = ResponseFuture<Option<PublicSession>>;
+
+    fn handle(&mut self, msg: Lookup, _: &mut Context<Self>) -> Self::Result {
+        let addr = self.sessions.get(&msg.code).map(|e| e.addr.clone());
+        Box::pin(async move {
+            match addr {
+                Some(addr) => addr.send(GetPublic).await.ok(),
+                None => None,
+            }
+        })
+    }
+}
+
+impl Handler<SessionStopped> for Registry {
+    type Result = ();
+
+    fn handle(&mut self, msg: SessionStopped, _: &mut Context<Self>) {
+        if self
+            .sessions
+            .get(&msg.code)
+            .is_some_and(|e| e.key == msg.key)
+        {
+            self.sessions.remove(&msg.code);
+            if msg.ended {
+                self.ended.insert(msg.code, Instant::now());
+            }
+        }
+    }
+}
+
+/// Tells every session the relay is going down, and refuses new sessions from now on.
+/// Resolves once every session has sent its notices.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct ShutdownAll;
+
+impl Handler<ShutdownAll> for Registry {
+    type Result = ResponseFuture<usize>;
+
+    fn handle(&mut self, _: ShutdownAll, _: &mut Context<Self>) -> Self::Result {
+        self.shutting_down = true;
+        let sessions: Vec<Addr<Session>> = self.sessions.values().map(|e| e.addr.clone()).collect();
+        let count = sessions.len();
+        log::info!("shutdown: notifying {count} sessions");
+        Box::pin(async move {
+            join_all(sessions.iter().map(|s| s.send(Shutdown))).await;
+            count
+        })
+    }
+}
+
+/// How many sessions are registered, for tests and invariants.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CountSessions;
+
+impl Handler<CountSessions> for Registry {
+    type Result = usize;
+
+    fn handle(&mut self, _: CountSessions, _: &mut Context<Self>) -> usize {
+        self.sessions.len()
+    }
+}
