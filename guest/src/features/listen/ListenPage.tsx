@@ -3,7 +3,7 @@
 // each way it can end or fail. Installs window.__familiar for the browser tests.
 
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { navigate } from '../../app/router';
+import { navigate } from '../../lib/router';
 import { Brand } from '../../components/Brand';
 import { ChatPanel } from '../../components/ChatPanel';
 import { CodeForm } from '../../components/CodeForm';

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { useClientStatus, useServerMessages, useSessionClient } from '../../../hooks/useSessionClient';
 import type { Familiar, ServerMessage } from '../../../protocol/wire';
-import { initialSessionState, sessionReducer } from '../../session/state';
+import { initialSessionState, sessionReducer } from '../../../room/state';
 import { DEFAULT_BPM, HostAudio, type SourceKind } from '../lib/hostAudio';
 import { HostPeers } from '../lib/hostPeers';
 

@@ -10,7 +10,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { useClientStatus, useServerMessages, useSessionClient } from '../../../hooks/useSessionClient';
 import { explainFailure, type FailedStage } from '../../../lib/webrtc';
 import type { ClientMessage, Familiar, IcePath, IceServer, ServerMessage } from '../../../protocol/wire';
-import { initialSessionState, sessionReducer } from '../../session/state';
+import { initialSessionState, sessionReducer } from '../../../room/state';
 import { GuestPeer } from '../lib/guestPeer';
 import { guestState, wantsAudio, type JoinRefusal, type Link } from '../lib/guestState';
 import { useRemoteAudio } from './useRemoteAudio';

@@ -3,8 +3,7 @@
 
 import type { ClientStatus } from '../../../protocol/client';
 import type { ServerMessage } from '../../../protocol/wire';
-import type { EndReason, SessionState } from '../../session/state';
-import type { PlayState } from '../hooks/useRemoteAudio';
+import type { EndReason, SessionState } from '../../../room/state';
 
 export type JoinRefusal = 'wrong_password' | 'session_full' | 'server_full' | 'not_found' | 'throttled' | 'kicked';
 
@@ -22,6 +21,9 @@ export type GuestState =
   | 'unreachable'
   | JoinRefusal
   | EndReason;
+
+/** Whether the <audio> element plays: `blocked` waits for a tap (the autoplay policy). */
+export type PlayState = 'idle' | 'playing' | 'blocked';
 
 /** The audio link as the page tracks it: `interrupted` is a drop it may recover from. */
 export type Link = 'idle' | 'negotiating' | 'connected' | 'interrupted' | 'failed';
