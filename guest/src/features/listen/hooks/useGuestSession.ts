@@ -9,13 +9,14 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { useClientStatus, useServerMessages, useSessionClient } from '../../../hooks/useSessionClient';
 import { explainFailure, type FailedStage } from '../../../lib/webrtc';
+import { errorRule, type JoinRefusal } from '../../../protocol/errors';
 import type { ClientMessage, Familiar, IcePath, IceServer, ServerMessage } from '../../../protocol/wire';
 import { initialSessionState, sessionReducer } from '../../../room/state';
 import { GuestPeer } from '../lib/guestPeer';
-import { guestState, wantsAudio, type JoinRefusal, type Link } from '../lib/guestState';
+import { guestState, wantsAudio, type Link } from '../lib/guestState';
 import { useRemoteAudio } from './useRemoteAudio';
 
-export type { GuestState, JoinRefusal } from '../lib/guestState';
+export type { GuestState } from '../lib/guestState';
 
 /** Old guest pages wait this long after joining before asking; the host app expects it. */
 const REQUEST_DELAY_MS = 500;
@@ -23,19 +24,6 @@ const REQUEST_DELAY_MS = 500;
 const OFFER_TIMEOUT_MS = 12_000;
 /** A new connection after a drop still counts as the interruption, until it connects. */
 const pending = (link: Link): Link => (link === 'interrupted' ? link : 'negotiating');
-
-const REFUSALS: Partial<Record<string, JoinRefusal>> = {
-  invalid_password: 'wrong_password',
-  session_full: 'session_full',
-  server_full: 'server_full',
-  session_not_found: 'not_found',
-  join_throttled: 'throttled',
-  // A kicked guest trying to come back (by reload or rejoin) stays out.
-  kicked: 'kicked',
-};
-
-/** Handled by the client itself (resume fallbacks): nothing to tell the person. */
-const QUIET_ERRORS = new Set(['invalid_token', 'token_expired', 'host_not_back', 'already_in_session']);
 
 export function useGuestSession(code: string, turnAvailable: boolean) {
   const client = useSessionClient(`familiar:resume:${code}`);
@@ -142,12 +130,12 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
         if (wantsAudio(msg, room.session?.host_id, peerRef.current)) requestAudio(REQUEST_DELAY_MS);
         break;
       case 'error': {
-        const reason = REFUSALS[msg.code];
+        const { screen: reason, refuses, quiet } = errorRule(msg.code);
         if (reason) {
           // These only ever answer a join (ours, or the client's re-join after a lost resume).
           setJoining(false);
           setRefusal({ reason, ...(msg.retry_after_ms ? { retryAfterMs: msg.retry_after_ms } : {}) });
-        } else if (!QUIET_ERRORS.has(msg.code)) {
+        } else if (!refuses && !quiet) {
           setNotice(msg.message);
         }
         break;

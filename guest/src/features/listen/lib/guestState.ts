@@ -2,10 +2,9 @@
 // when to ask the host for audio (again), and the one word for where the session stands.
 
 import type { ClientStatus } from '../../../protocol/client';
+import { UNREACHABLE_AFTER, type JoinRefusal } from '../../../protocol/errors';
 import type { ServerMessage } from '../../../protocol/wire';
 import type { EndReason, SessionState } from '../../../room/state';
-
-export type JoinRefusal = 'wrong_password' | 'session_full' | 'server_full' | 'not_found' | 'throttled' | 'kicked';
 
 export type GuestState =
   | 'ready'
@@ -27,9 +26,6 @@ export type PlayState = 'idle' | 'playing' | 'blocked';
 
 /** The audio link as the page tracks it: `interrupted` is a drop it may recover from. */
 export type Link = 'idle' | 'negotiating' | 'connected' | 'interrupted' | 'failed';
-
-/** Connection attempts in a row before the page says the relay is unreachable. */
-export const UNREACHABLE_AFTER = 3;
 
 /**
  * Whether `msg` means asking the host for audio (`webrtc_request`): on joining; on a resume
