@@ -318,8 +318,8 @@ function InSession({ state, code, session, g }: { state: GuestState; code: strin
             bpm={bpm}
             trackChangedAt={room.trackChangedAt}
           />
-          <ReactionBar onReact={(kind) => g.send({ type: 'reaction', kind })} />
-          <ChatPanel lines={room.chat} me={room.me} onSend={(message) => g.client.send({ type: 'chat', message })} />
+          <ReactionBar onReact={g.react} />
+          <ChatPanel lines={room.chat} me={room.me} onSend={g.chat} />
         </>
       )}
     </Page>
