@@ -258,8 +258,8 @@ function LiveView({ host }: { host: HostSession }) {
             bpm={host.playing ? host.bpm : null}
             trackChangedAt={null}
           />
-          <ReactionBar onReact={(kind) => host.send({ type: 'reaction', kind })} />
-          <ChatPanel lines={room.chat} me={room.me} onSend={(message) => host.send({ type: 'chat', message })} />
+          <ReactionBar onReact={host.react} />
+          <ChatPanel lines={room.chat} me={room.me} onSend={host.chat} />
         </>
       )}
     </>

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { useClientStatus, useServerMessages, useSessionClient } from '../../../hooks/useSessionClient';
 import { UNREACHABLE_AFTER, errorRule } from '../../../protocol/errors';
 import type { Familiar, ServerMessage } from '../../../protocol/wire';
+import type { ReactionKind } from '../../../room/reactions';
 import { initialSessionState, sessionReducer } from '../../../room/state';
 import { DEFAULT_BPM, HostAudio, type SourceKind } from '../lib/hostAudio';
 import { HostPeers } from '../lib/hostPeers';
@@ -214,8 +215,10 @@ export function useHostSession() {
     chooseFile,
     setBpm,
     end,
-    kick: (userId: string) => client.send({ type: 'kick', target_user_id: userId }),
-    send: (msg: Parameters<typeof client.send>[0]) => client.send(msg),
+    kick: (userId: string) => void client.send({ type: 'kick', target_user_id: userId }),
+    /** False when the socket is down: the composer keeps the text. */
+    chat: (message: string) => client.send({ type: 'chat', message }),
+    react: (kind: ReactionKind) => void client.send({ type: 'reaction', kind }),
     level,
     position: () => audioRef.current?.positionMs() ?? 0,
   };
