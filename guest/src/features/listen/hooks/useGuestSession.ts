@@ -23,7 +23,7 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
   const audio = useRemoteAudio();
   const [room, dispatch] = useReducer(sessionReducer, initialSessionState);
   const [joining, setJoining] = useState(false);
-  const [refusal, setRefusal] = useState<{ reason: JoinRefusal; retryAfterMs?: number } | null>(null);
+  const [refusal, setRefusal] = useState<JoinRefusal | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const hostAway = useRef(false);
   hostAway.current = room.hostAway;
@@ -42,11 +42,11 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
         setRefusal(null);
         break;
       case 'error': {
-        const { screen: reason, refuses, quiet } = errorRule(msg.code);
-        if (reason) {
+        const { screen, refuses, quiet } = errorRule(msg.code);
+        if (screen) {
           // These only ever answer a join (ours, or the client's re-join after a lost resume).
           setJoining(false);
-          setRefusal({ reason, ...(msg.retry_after_ms ? { retryAfterMs: msg.retry_after_ms } : {}) });
+          setRefusal(screen);
         } else if (!refuses && !quiet) {
           setNotice(msg.message);
         }
@@ -99,7 +99,7 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
     link.request(0);
   }, [audio.unblock, link]);
 
-  const state = guestState(room, status, joining, refusal?.reason, linkState, audio.playState);
+  const state = guestState(room, status, joining, refusal, linkState, audio.playState);
 
   return {
     state,
@@ -109,7 +109,6 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
     audioLive: linkState === 'connected' && audio.playState === 'playing',
     room,
     status,
-    refusal,
     path,
     failure: failure && explainFailure({ ...failure, turnAvailable }),
     notice,

@@ -29,7 +29,7 @@ export function guestState(
   room: Pick<SessionState, 'ended' | 'session' | 'hostAway'>,
   status: Pick<ClientStatus, 'state' | 'inSession' | 'restarting' | 'failures'>,
   joining: boolean,
-  refusal: JoinRefusal | undefined,
+  refusal: JoinRefusal | null,
   link: Link,
   playState: PlayState,
 ): GuestState {

@@ -9,7 +9,7 @@ describe('guestState', () => {
   const room = { ended: null, session: {} as never, hostAway: false };
   const online = { state: 'open' as const, inSession: true, restarting: false, failures: 0 };
   const state = (link: Link, hostAway = false, playState: 'idle' | 'playing' | 'blocked' = 'playing') =>
-    guestState({ ...room, hostAway }, online, false, undefined, link, playState);
+    guestState({ ...room, hostAway }, online, false, null, link, playState);
 
   it('is connected only while the audio link is up and playing', () => {
     expect(state('connected')).toBe('connected');
@@ -33,13 +33,13 @@ describe('guestState', () => {
   });
 
   it('puts the relay and the session first', () => {
-    expect(guestState(room, { ...online, restarting: true }, false, undefined, 'interrupted', 'playing')).toBe('restarting');
-    expect(guestState(room, { ...online, state: 'waiting' }, false, undefined, 'connected', 'playing')).toBe('reconnecting');
-    expect(guestState(room, { ...online, state: 'waiting', failures: 3 }, false, undefined, 'connected', 'playing')).toBe(
+    expect(guestState(room, { ...online, restarting: true }, false, null, 'interrupted', 'playing')).toBe('restarting');
+    expect(guestState(room, { ...online, state: 'waiting' }, false, null, 'connected', 'playing')).toBe('reconnecting');
+    expect(guestState(room, { ...online, state: 'waiting', failures: 3 }, false, null, 'connected', 'playing')).toBe(
       'unreachable',
     );
-    expect(guestState({ ...room, ended: 'host_ended' }, online, false, undefined, 'interrupted', 'playing')).toBe('host_ended');
-    expect(guestState({ ...room, session: null }, online, true, undefined, 'idle', 'idle')).toBe('joining');
+    expect(guestState({ ...room, ended: 'host_ended' }, online, false, null, 'interrupted', 'playing')).toBe('host_ended');
+    expect(guestState({ ...room, session: null }, online, true, null, 'idle', 'idle')).toBe('joining');
     expect(guestState({ ...room, session: null }, online, false, 'kicked', 'idle', 'idle')).toBe('kicked');
   });
 });
