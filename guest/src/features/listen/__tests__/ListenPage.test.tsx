@@ -133,7 +133,9 @@ describe('ListenPage', () => {
 
   it('joins into the session: status, now playing, the room, reactions and chat', async () => {
     const { container, socket } = await joinedPage();
-    expect(socket.of('join_guest')).toEqual([{ type: 'join_guest', code: 'ABC123', familiar: expect.any(Object), guest_name: 'Ana' }]);
+    expect(socket.of('join_guest')).toEqual([
+      { type: 'join_guest', code: 'ABC123', familiar: expect.any(Object), guest_name: 'Ana', capabilities: ['resume'] },
+    ]);
     expect(localStorage.getItem('familiar:name')).toBe('Ana');
     const status = container.querySelector('section[aria-label="Connection"] [role="status"]');
     expect(status?.textContent).toBe('Connecting to the host…');

@@ -84,7 +84,7 @@ describe('useGuestSession', () => {
     expect(result.current.state).toBe('joining');
     expect(result.current.active).toBe(true);
     expect(socket.messages()).toEqual([
-      { type: 'join_guest', code: 'ABC123', familiar, guest_name: 'Ana', password: 'pw' },
+      { type: 'join_guest', code: 'ABC123', familiar, guest_name: 'Ana', password: 'pw', capabilities: ['resume'] },
     ]);
   });
 
