@@ -69,6 +69,12 @@ export RUST_LOG="${RUST_LOG:-warn}"
 # Each process gets its hard open-file limit (20,000 here): 18,000 relay sockets fit.
 ulimit -n "$(ulimit -Hn)"
 
+# `chaos` starts, kills and restarts the relay itself (with these caps from the environment).
+if [[ "$1" == chaos ]]; then
+    exec target/release/familiar-bench "$@" --url "ws://127.0.0.1:$port/api/v1/sessions/ws" \
+        --relay-bin "${RELAY_BIN:-target/release/familiar-sessions}"
+fi
+
 "${RELAY_BIN:-target/release/familiar-sessions}" >"$log" 2>&1 &
 relay=$!
 trap 'kill "$relay" 2>/dev/null || true; wait "$relay" 2>/dev/null || true' EXIT

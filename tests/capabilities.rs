@@ -25,16 +25,22 @@ async fn lookup_status(server: &TestServer, code: &str) -> u16 {
         .0
 }
 
+/// A host, and a guest joined with `capabilities` whose socket then drops without a word:
+/// (the host's client, the guest's `session_joined`). The host has read the join notices.
+async fn guest_drops(server: &TestServer, capabilities: Value) -> (Client, Value) {
+    let (mut host_ws, created) = host(server).await;
+    let code = code_of(&created);
+    let (guest_ws, joined) = guest_declaring(server, &code, "Ana", capabilities).await;
+    host_ws.expect("guest_joined").await;
+    host_ws.expect("user_joined").await;
+    drop(guest_ws);
+    (host_ws, joined)
+}
+
 #[tokio::test]
 async fn a_guest_that_cannot_resume_is_gone_at_once_when_its_socket_drops() {
     let server = relay();
-    let (mut host_ws, created) = host(&server).await;
-    let code = code_of(&created);
-    let (guest_ws, joined) = guest(&server, &code, "Ana").await;
-    host_ws.expect("guest_joined").await;
-    host_ws.expect("user_joined").await;
-
-    drop(guest_ws);
+    let (mut host_ws, joined) = guest_drops(&server, json!(null)).await;
     let left = host_ws.expect("user_left").await;
     assert_eq!(left["user_id"], joined["your_user_id"]);
     assert_eq!(left["reason"], "disconnected");
@@ -45,13 +51,7 @@ async fn a_guest_that_cannot_resume_is_gone_at_once_when_its_socket_drops() {
 #[tokio::test]
 async fn a_guest_that_declared_resume_is_kept_as_away() {
     let server = relay();
-    let (mut host_ws, created) = host(&server).await;
-    let code = code_of(&created);
-    let (guest_ws, joined) = resumable_guest(&server, &code, "Ana").await;
-    host_ws.expect("guest_joined").await;
-    host_ws.expect("user_joined").await;
-
-    drop(guest_ws);
+    let (mut host_ws, joined) = guest_drops(&server, json!(["resume"])).await;
     let away = host_ws.expect("user_away").await;
     assert_eq!(away["user_id"], joined["your_user_id"]);
     host_ws.assert_nothing_pending().await;

@@ -286,6 +286,7 @@ pub async fn open_host(ctx: &Arc<Ctx>, session: usize) -> Option<Member> {
     let hello = Outbound::Create {
         name: "bench",
         username: &username,
+        capabilities: &[],
     }
     .text();
     let (result, latency) = admitted(ctx, hello, "session_created", "create").await;
@@ -321,6 +322,7 @@ pub async fn open_guest(
     let hello = Outbound::JoinGuest {
         code,
         guest_name: &guest_name,
+        capabilities: &[],
     }
     .text();
     if let Some(pacer) = &ctx.pacer {

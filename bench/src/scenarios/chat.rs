@@ -27,7 +27,7 @@ const TARGET_P99_MS: f64 = 5.0;
 
 /// A number in [0, 1) drawn from `seed` and `n` (SplitMix64): each sender's own random start,
 /// the same in every run with the same seed.
-fn unit_random(seed: u64, n: u64) -> f64 {
+pub(super) fn unit_random(seed: u64, n: u64) -> f64 {
     let mut z = seed.wrapping_add(n.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

@@ -2,6 +2,7 @@
 //! open-file limits of both processes, how the relay filled up.
 
 mod capacity;
+mod chaos;
 mod chat;
 mod handshake;
 mod relay;
@@ -46,6 +47,7 @@ pub async fn run(cli: Cli, client_fd: FdLimit) -> Result<Report, String> {
         Scenario::Handshake(args) => handshake::run(&env, &args).await?,
         Scenario::Relay(args) => relay::run(&env, &args).await?,
         Scenario::Chat(args) => chat::run(&env, &args).await?,
+        Scenario::Chaos(args) => chaos::run(&env, &args).await?,
     };
     cpu_facts(&mut report, "cpu_whole_run", "whole run", &meter.read());
     let load_after = system::load_average();
