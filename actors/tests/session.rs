@@ -14,7 +14,9 @@ use familiar_actors::limits::Limits;
 use familiar_actors::metrics::Metrics;
 use familiar_actors::outbound::{Conn, Outbound};
 use familiar_actors::protocol::{ClientMessage, Role};
-use familiar_actors::registry::{CountSessions, Enter, Membership, Registry, Request};
+use familiar_actors::registry::{
+    CountSessions, CreateRequest, Enter, JoinRequest, Membership, Registry, Request, ResumeRequest,
+};
 use familiar_actors::session::{
     Admit, Command, Disconnected, Entry, GetCensus, JoinError, Leave, Session,
 };
@@ -130,23 +132,23 @@ async fn enter(
 }
 
 fn create_request() -> Request {
-    Request::Create {
+    Request::Create(CreateRequest {
         name: None,
         username: None,
         password: None,
         familiar: None,
         resumable: true,
-    }
+    })
 }
 
 async fn create(registry: &Addr<Registry>, host: &Peer) -> (Addr<Session>, String, String) {
-    let request = Request::Create {
+    let request = Request::Create(CreateRequest {
         name: Some("Night".into()),
         username: Some("Dee".into()),
         password: None,
         familiar: None,
         resumable: true,
-    };
+    });
     let Membership {
         session, user_id, ..
     } = enter(registry, &host.conn, Arbiter::current(), request)
@@ -289,14 +291,14 @@ async fn host_leaving_ends_the_session_and_frees_the_code() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let join = Request::Join {
+    let join = Request::Join(JoinRequest {
         code: SessionCode::parse(&code),
         role: Role::Guest,
         username: None,
         password: None,
         familiar: None,
         resumable: true,
-    };
+    });
     let found = enter(&registry, &Peer::new().conn, Arbiter::current(), join).await;
     assert_eq!(found.err(), Some(JoinError::NotFound));
 }
@@ -325,10 +327,10 @@ async fn kicked_guest_cannot_resume() {
         .await
         .unwrap();
     let again = Peer::new();
-    let resume = Request::Resume {
+    let resume = Request::Resume(ResumeRequest {
         token,
         last_seq: None,
-    };
+    });
     let resumed = enter(&registry, &again.conn, Arbiter::current(), resume).await;
     assert_eq!(resumed.err(), Some(JoinError::Kicked));
 }

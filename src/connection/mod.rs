@@ -21,7 +21,9 @@ use familiar_actors::protocol::{
     parse_client_message, Capabilities, ClientMessage, ErrorCode, JoinFields, ParseError, Role,
     ServerMessage,
 };
-use familiar_actors::registry::{Enter, Membership, Request};
+use familiar_actors::registry::{
+    CreateRequest, Enter, JoinRequest, Membership, Request, ResumeRequest,
+};
 use familiar_actors::session::{Command, Disconnected, JoinError, Leave};
 
 use crate::rate::{Buckets, RateClass};
@@ -53,6 +55,7 @@ pub struct Connection {
     buckets: Buckets,
     /// Rate-limited messages since `strikes_since`; past the limit the socket is closed.
     strikes: u32,
+    /// When the current flood window opened; strikes reset after `FLOOD_WINDOW`.
     strikes_since: Instant,
     /// Set once a close has been queued: further frames from the client are ignored.
     closing: bool,
@@ -155,16 +158,18 @@ impl Connection {
                 password,
                 familiar,
                 capabilities,
-            } => Request::Create {
+            } => Request::Create(CreateRequest {
                 name,
                 username,
                 password,
                 familiar,
                 resumable: Capabilities::resume_of(capabilities),
-            },
+            }),
             ClientMessage::Join(fields) => join_request(fields, Role::Listener),
             ClientMessage::JoinGuest(fields) => join_request(fields, Role::Guest),
-            ClientMessage::Resume { token, last_seq } => Request::Resume { token, last_seq },
+            ClientMessage::Resume { token, last_seq } => {
+                Request::Resume(ResumeRequest { token, last_seq })
+            }
             ClientMessage::Leave {} => return self.leave(ctx),
             other => {
                 if let Some(m) = &self.membership {
@@ -267,14 +272,14 @@ impl Connection {
 /// non-blank of `guest_name` and `username`.
 fn join_request(fields: JoinFields, role: Role) -> Request {
     let present = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    Request::Join {
+    Request::Join(JoinRequest {
         code: SessionCode::parse(&fields.code),
         role,
         username: present(fields.guest_name).or(present(fields.username)),
         password: fields.password,
         familiar: fields.familiar,
         resumable: Capabilities::resume_of(fields.capabilities),
-    }
+    })
 }
 
 impl Actor for Connection {

@@ -21,39 +21,46 @@ use crate::token::TokenError;
 
 /// What a connection asks for.
 pub enum Request {
-    /// `create`: a new session with the sender as its host.
-    Create {
-        name: Option<String>,
-        username: Option<String>,
-        password: Option<String>,
-        familiar: Option<Value>,
-        /// The host declared the `resume` capability.
-        resumable: bool,
-    },
-    /// `join` / `join_guest`: the session with this code, in this role.
-    Join {
-        code: SessionCode,
-        role: Role,
-        username: Option<String>,
-        password: Option<String>,
-        familiar: Option<Value>,
-        /// The joiner declared the `resume` capability.
-        resumable: bool,
-    },
-    /// `resume`: back into the session the token names, recreating it for its host.
-    Resume {
-        token: String,
-        last_seq: Option<u64>,
-    },
+    Create(CreateRequest),
+    Join(JoinRequest),
+    Resume(ResumeRequest),
+}
+
+/// `create`: a new session with the sender as its host.
+pub struct CreateRequest {
+    pub name: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub familiar: Option<Value>,
+    /// The host declared the `resume` capability.
+    pub resumable: bool,
+}
+
+/// `join` / `join_guest`: the session with this code, in this role.
+pub struct JoinRequest {
+    pub code: SessionCode,
+    pub role: Role,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub familiar: Option<Value>,
+    /// The joiner declared the `resume` capability.
+    pub resumable: bool,
+}
+
+/// `resume`: back into the session the token names, recreating it for its host.
+pub struct ResumeRequest {
+    pub token: String,
+    /// The highest `seq` the client saw; what came after it is replayed.
+    pub last_seq: Option<u64>,
 }
 
 impl Request {
     /// The wire type, for logs.
     pub fn kind(&self) -> &'static str {
         match self {
-            Request::Create { .. } => "create",
-            Request::Join { .. } => "join",
-            Request::Resume { .. } => "resume",
+            Request::Create(_) => "create",
+            Request::Join(_) => "join",
+            Request::Resume(_) => "resume",
         }
     }
 }
@@ -101,17 +108,14 @@ impl Registry {
         )
     }
 
-    fn create(&mut self, conn: Conn, home: ArbiterHandle, request: Request) -> Answer {
-        let Request::Create {
+    fn create(&mut self, conn: Conn, home: ArbiterHandle, request: CreateRequest) -> Answer {
+        let CreateRequest {
             name,
             username,
             password,
             familiar,
             resumable,
-        } = request
-        else {
-            return Box::pin(fut::ready(Err(JoinError::NotFound)));
-        };
+        } = request;
         let limits = &self.core.limits;
         if self.at_capacity() {
             return Box::pin(fut::ready(Err(JoinError::ServerFull(limits.max_sessions))));
@@ -165,18 +169,15 @@ impl Registry {
         )
     }
 
-    fn join(&mut self, conn: Conn, ip: Option<IpAddr>, request: Request) -> Answer {
-        let Request::Join {
+    fn join(&mut self, conn: Conn, ip: Option<IpAddr>, request: JoinRequest) -> Answer {
+        let JoinRequest {
             code,
             role,
             username,
             password,
             familiar,
             resumable,
-        } = request
-        else {
-            return Box::pin(fut::ready(Err(JoinError::NotFound)));
-        };
+        } = request;
         if let Some(retry_after_ms) = self.throttled(ip) {
             return Box::pin(fut::ready(Err(JoinError::Throttled { retry_after_ms })));
         }
@@ -202,12 +203,10 @@ impl Registry {
         conn: Conn,
         home: ArbiterHandle,
         ip: Option<IpAddr>,
-        request: Request,
+        request: ResumeRequest,
         ctx: &mut Context<Self>,
     ) -> Answer {
-        let Request::Resume { token, last_seq } = request else {
-            return Box::pin(fut::ready(Err(JoinError::NotFound)));
-        };
+        let ResumeRequest { token, last_seq } = request;
         if let Some(retry_after_ms) = self.throttled(ip) {
             return Box::pin(fut::ready(Err(JoinError::Throttled { retry_after_ms })));
         }
@@ -309,9 +308,9 @@ impl Handler<Enter> for Registry {
         } = msg;
         let kind = request.kind();
         let answer = match request {
-            Request::Create { .. } => self.create(conn, home, request),
-            Request::Join { .. } => self.join(conn, ip, request),
-            Request::Resume { .. } => self.resume(conn, home, ip, request, ctx),
+            Request::Create(create) => self.create(conn, home, create),
+            Request::Join(join) => self.join(conn, ip, join),
+            Request::Resume(resume) => self.resume(conn, home, ip, resume, ctx),
         };
         Box::pin(answer.map(move |result, act, _| {
             act.record(kind, ip, received, &result);

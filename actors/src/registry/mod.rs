@@ -68,7 +68,7 @@ pub struct Registry {
     shutting_down: bool,
 }
 
-pub use entry::{Enter, Membership, Request};
+pub use entry::{CreateRequest, Enter, JoinRequest, Membership, Request, ResumeRequest};
 
 impl Registry {
     /// A registry that starts sessions round-robin on `arbiters`, or, when that is empty, on the
