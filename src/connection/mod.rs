@@ -220,7 +220,7 @@ impl Connection {
                         act.host_ended = false;
                     }
                     Err(e) => {
-                        log::info!("connection {}: {kind} refused ({})", act.id.0, e.outcome());
+                        log::info!("connection {}: {kind} refused: {e}", act.id.0);
                         let (msg, code) = e.message();
                         let out = act.state.core.error_frame(msg, code);
                         act.write_out(out, ctx);

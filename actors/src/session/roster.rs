@@ -102,9 +102,9 @@ impl<M: Seated> Roster<M> {
         self.by_user(user_id).filter(|seat| !seat.is_host())
     }
 
-    /// The first member whose connection `dead` says is gone.
-    pub fn find(&self, dead: impl Fn(&M) -> bool) -> Option<Seat> {
-        self.members.iter().position(dead).map(Seat)
+    /// The seat of the first member `pick` is true for.
+    pub fn find(&self, pick: impl Fn(&M) -> bool) -> Option<Seat> {
+        self.members.iter().position(pick).map(Seat)
     }
 
     /// Takes a guest out; the host's seat is never emptied this way (its leaving ends the
