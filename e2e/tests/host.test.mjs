@@ -1,0 +1,234 @@
+// Issue 16: hosting from the browser. A host page plays a queue of three tagged tracks (the
+// committed fixtures of guest/scripts/make-audio-fixtures.sh); a guest hears audio across every
+// track change on the same peer connection (never renegotiated), with silence no longer than the
+// gap between tracks, and sees each title, its cover and what is up next. A reload of the host
+// page keeps the guests in the session and "Resume playing" brings the audio back; "End session"
+// ends it for them.
+//
+// The up-next check can only pass once the relay forwards `up_next` in `playback_update`: until
+// then it skips with the reason logged (`upNextForwarded` below).
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { SILENT, installProbe, waitForAudio } from '../lib/audio.mjs';
+import { LAPTOP, people } from '../lib/browser.mjs';
+import { fillJoinForm, nowPlayingTitle, openAndJoin, roomMember, shot, waitConnected, waitForState } from '../lib/guest.mjs';
+import { hostListEntry, startHostPage } from '../lib/host.mjs';
+import { REPO_DIR, Relay } from '../lib/relay.mjs';
+import { buildOnce, explain } from '../lib/setup.mjs';
+
+const TEST_TIMEOUT = 180_000;
+const FIXTURES = join(REPO_DIR, 'guest', 'src', 'features', 'host', 'lib', '__tests__', 'fixtures');
+const TRACKS = [
+  { file: '01-morning-light.mp3', title: 'Morning Light', artist: 'The Fixtures', cover: true },
+  { file: '02-second-wind.mp3', title: 'Second Wind', artist: 'The Fixtures', cover: true },
+  { file: '03-third-time-lucky.ogg', title: 'Third Time Lucky', artist: 'Ana & The Loops', cover: false },
+];
+/**
+ * The longest silence the guest may hear across a track change. The host schedules each track
+ * on the sample the previous one ends, so what remains is the files' own encoder padding and
+ * the guest's jitter buffer; generous for a loaded 2-core machine. The measured figure is printed.
+ */
+const MAX_GAP_MS = 400;
+
+let relay;
+
+before(async () => {
+  const { bin, static: staticPath } = buildOnce();
+  relay = await Relay.start({ bin, static: staticPath, name: 'relay-host' });
+});
+
+after(async () => {
+  await relay?.stop('SIGTERM');
+});
+
+/** Every `playback_update` the page's socket receives, parsed (Playwright sees the frames). */
+function recordPlaybackUpdates(page) {
+  const updates = [];
+  page.on('websocket', (ws) =>
+    ws.on('framereceived', ({ payload }) => {
+      try {
+        const msg = JSON.parse(String(payload));
+        if (msg?.type === 'playback_update') updates.push(msg);
+      } catch {
+        // Not JSON: not ours to read.
+      }
+    }),
+  );
+  return updates;
+}
+
+/**
+ * A fine sampler of what the guest hears: a small analyser (256 samples, ~5 ms) read every
+ * 10 ms, recording the longest run of silence between `start()` and `stop()`.
+ */
+async function installGapMeter(page) {
+  await installProbe(page);
+  await page.evaluate(() => {
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 256;
+    const buf = new Float32Array(analyser.fftSize);
+    let stream = null;
+    let source = null;
+    let timer = null;
+    const runs = [];
+    let silentSince = null;
+    let samples = 0;
+    const tick = (silent) => {
+      const el = [...document.querySelectorAll('audio')].find((a) => a.srcObject instanceof MediaStream);
+      const s = el?.srcObject ?? null;
+      if (s !== stream) {
+        source?.disconnect();
+        source = s ? ctx.createMediaStreamSource(s) : null;
+        source?.connect(analyser);
+        stream = s;
+      }
+      void ctx.resume();
+      analyser.getFloatTimeDomainData(buf);
+      let sum = 0;
+      for (const v of buf) sum += v * v;
+      const quiet = !source || Math.sqrt(sum / buf.length) <= silent;
+      const t = performance.now();
+      samples++;
+      if (quiet && silentSince === null) silentSince = t;
+      if (!quiet && silentSince !== null) {
+        runs.push(t - silentSince);
+        silentSince = null;
+      }
+    };
+    window.__e2eGap = {
+      start(silent) {
+        runs.length = 0;
+        samples = 0;
+        silentSince = null;
+        timer = setInterval(() => tick(silent), 10);
+      },
+      stop() {
+        clearInterval(timer);
+        if (silentSince !== null) runs.push(performance.now() - silentSince);
+        return { longest: Math.max(0, ...runs), runs: runs.length, samples };
+      },
+    };
+  });
+}
+
+function peerCount(page) {
+  return page.evaluate(() => (window.__e2ePeers ?? []).length);
+}
+
+function hostNowPlaying(page) {
+  return page.getByTestId('host-now-playing');
+}
+
+test('a host plays a queue of three tagged tracks: the guest hears every change, sees titles, covers and up next', { timeout: TEST_TIMEOUT }, async (t) => {
+  const [hostP, guestP] = await people(t, [['host-queue', { viewport: LAPTOP }], ['guest-queue']]);
+  const host = await startHostPage(hostP, relay, { name: 'Sunday Queue', username: 'Quinn' });
+  // Listening to the guest's socket from before the page opens it.
+  const guest = await guestP.open('about:blank');
+  const updates = recordPlaybackUpdates(guest);
+  await guest.goto(host.link);
+  await fillJoinForm(guest, 'Gus');
+  const pages = { host: host.page, guest };
+  let upNextOnFirst = null;
+  await explain(pages, async () => {
+    await waitConnected(guest);
+    await waitForAudio(guest);
+  });
+  await installGapMeter(guest);
+  const peersBefore = await peerCount(guest);
+  assert.equal(peersBefore, 1, 'the guest has one peer connection with the tone playing');
+
+  // Switch the source to "Your music" and add the three files in one go.
+  await host.page.getByRole('radio', { name: 'Your music' }).check({ force: true });
+  await host.page.getByLabel('Add audio files').setInputFiles(TRACKS.map((tr) => join(FIXTURES, tr.file)));
+
+  await explain(pages, async () => {
+    // The tags (not the file names) reach the guest as the title and artist.
+    await nowPlayingTitle(guest).filter({ hasText: TRACKS[0].title }).waitFor({ timeout: 15_000 });
+    await guest.evaluate((silent) => window.__e2eGap.start(silent), SILENT);
+    await guest.getByText(`${TRACKS[0].artist} · Test Pressings`).waitFor();
+    await guest.getByRole('img', { name: `Cover of ${TRACKS[0].title}` }).waitFor({ timeout: 10_000 });
+    const upNextList = guest.getByRole('list', { name: 'Up next' });
+    upNextOnFirst = (await upNextList.count()) ? await upNextList.innerText() : null;
+    await host.page.getByRole('list', { name: 'Queue' }).getByRole('listitem').nth(2).filter({ hasText: TRACKS[2].title }).waitFor();
+    await shot(guest, '16-guest-queue-first-track');
+    await shot(host.page, '16-host-queue');
+    for (const tr of TRACKS.slice(1)) {
+      await nowPlayingTitle(guest).filter({ hasText: tr.title }).waitFor({ timeout: 15_000 });
+      const cover = guest.getByRole('img', { name: `Cover of ${tr.title}` });
+      if (tr.cover) await cover.waitFor({ timeout: 10_000 });
+      else assert.equal(await cover.count(), 0, `${tr.title} has no cover, so none is shown`);
+    }
+    // Into the third (last) track, well past its start.
+    await guest.waitForFunction(() => window.__e2eAudio.level() > 0.01, null, { polling: 100 });
+    await host.page.waitForFunction(() => (window.__familiar?.audioLevel?.() ?? 0) > 0.01, null, { polling: 100 });
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const gap = await guest.evaluate(() => window.__e2eGap.stop());
+  console.log(`# guest heard the longest silence of ${gap.longest.toFixed(0)} ms across 2 track changes (${gap.samples} samples at 10 ms)`);
+  assert.ok(gap.samples > 100, `the gap meter sampled (${gap.samples})`);
+  assert.ok(gap.longest <= MAX_GAP_MS, `silence across track changes was ${gap.longest.toFixed(0)} ms (at most ${MAX_GAP_MS})`);
+  assert.equal(await peerCount(guest), peersBefore, 'switching source and tracks made no new peer connection');
+  const states = await guest.evaluate(() => window.__e2ePeers[0].states.map(([, s]) => s));
+  assert.ok(!states.includes('disconnected') && !states.includes('failed'), `the one connection stayed up (${states.join(' → ')})`);
+  // The track ids the guest was told changed with each track.
+  const titles = [...new Set(updates.map((u) => u.track_meta?.title).filter(Boolean))];
+  assert.deepEqual(titles.slice(-3), TRACKS.map((tr) => tr.title), 'playback updates named each track in order');
+
+  await t.test('the guest sees up next (needs the relay to forward up_next)', async (sub) => {
+    const forwarded = updates.some((u) => 'up_next' in u);
+    if (!forwarded) {
+      const reason = 'upNextForwarded: playback_update carries no up_next yet (the relay does not forward it)';
+      console.log(`# skip: ${reason}`);
+      sub.skip(reason);
+      return;
+    }
+    const first = updates.find((u) => u.track_meta?.title === TRACKS[0].title && Array.isArray(u.up_next));
+    assert.deepEqual(
+      first?.up_next?.map((n) => n.title),
+      [TRACKS[1].title, TRACKS[2].title],
+      'while the first track played, up next listed the other two',
+    );
+    assert.match(upNextOnFirst ?? '', /Second Wind[\s\S]*Third Time Lucky/, 'the guest page listed both while the first played');
+    // On the page: the list while the last track plays is empty, so it is gone.
+    await nowPlayingTitle(guest).filter({ hasText: TRACKS[2].title }).waitFor();
+    assert.equal(await guest.getByRole('list', { name: 'Up next' }).count(), 0, 'nothing is up next after the last track');
+  });
+});
+
+test('a host reload keeps the guests in the session; Resume playing brings the audio back; End session ends it', { timeout: TEST_TIMEOUT }, async (t) => {
+  const [hostP, guestP] = await people(t, [['host-reload', { viewport: LAPTOP }], ['guest-reload']]);
+  const host = await startHostPage(hostP, relay, { name: 'Reload Party', username: 'Rita' });
+  const guest = await openAndJoin(guestP, host.link, 'Rex');
+  const pages = { host: host.page, guest };
+  await explain(pages, async () => {
+    await waitConnected(guest);
+    await waitForAudio(guest);
+  });
+
+  await host.page.reload();
+  await explain(pages, async () => {
+    // The reloaded page is back in the same session, and asks for the tap that plays again.
+    const resume = host.page.getByRole('button', { name: 'Resume playing' });
+    await resume.waitFor({ timeout: 20_000 });
+    await host.page.getByRole('status').filter({ hasText: /^Live/ }).waitFor({ timeout: 20_000 });
+    assert.equal(await host.page.evaluate(() => window.__familiar?.code?.()), host.code, 'same session code after the reload');
+    await shot(host.page, '16-host-after-reload');
+    // The guest never left: still in the room with the host.
+    assert.ok(!['host_ended', 'left', 'kicked'].includes(await guest.evaluate(() => window.__familiar?.state?.())), 'the guest is still in the session');
+    await roomMember(guest, 'Rita').waitFor();
+    await resume.click();
+    await waitConnected(guest, 45_000);
+    await waitForAudio(guest);
+  });
+  await hostListEntry(host.page, 'Rex').filter({ hasText: /Connected/ }).waitFor();
+  await nowPlayingTitle(guest).filter({ hasText: 'Test tone' }).waitFor();
+
+  await host.page.getByRole('button', { name: 'End session' }).click();
+  await explain(pages, () => waitForState(guest, 'host_ended', 20_000));
+  // A reload after ending starts at the setup form: nothing is resumed.
+  await host.page.reload();
+  await host.page.getByRole('button', { name: 'Start session' }).waitFor();
+});
