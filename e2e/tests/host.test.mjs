@@ -3,7 +3,7 @@
 // track change on the same peer connection (never renegotiated), with silence no longer than the
 // gap between tracks, and sees each title, its cover and what is up next. A reload of the host
 // page keeps the guests in the session and "Resume playing" brings the audio back; "End session"
-// ends it for them.
+// ends it for them; closing the tab without it shows the host away until the grace period ends.
 //
 // The up-next check can only pass once the relay forwards `up_next` in `playback_update`: until
 // then it skips with the reason logged (`upNextForwarded` below).
@@ -32,15 +32,21 @@ const TRACKS = [
  */
 const MAX_GAP_MS = 400;
 
+/** A short grace period for the relay of the close-without-ending test. */
+const GRACE_MS = 4_000;
+
 let relay;
+let shortGraceRelay;
 
 before(async () => {
   const { bin, static: staticPath } = buildOnce();
   relay = await Relay.start({ bin, static: staticPath, name: 'relay-host' });
+  shortGraceRelay = await Relay.start({ bin, static: staticPath, name: 'relay-host-grace', env: { RESUME_GRACE_MS: String(GRACE_MS) } });
 });
 
 after(async () => {
   await relay?.stop('SIGTERM');
+  await shortGraceRelay?.stop('SIGTERM');
 });
 
 /** Every `playback_update` the page's socket receives, parsed (Playwright sees the frames). */
@@ -198,7 +204,7 @@ test('a host plays a queue of three tagged tracks: the guest hears every change,
   });
 });
 
-test('a host reload keeps the guests in the session; Resume playing brings the audio back; End session ends it', { timeout: TEST_TIMEOUT }, async (t) => {
+test('a host reload keeps the guests in the session; Resume playing brings the queue back; End session ends it', { timeout: TEST_TIMEOUT }, async (t) => {
   const [hostP, guestP] = await people(t, [['host-reload', { viewport: LAPTOP }], ['guest-reload']]);
   const host = await startHostPage(hostP, relay, { name: 'Reload Party', username: 'Rita' });
   const guest = await openAndJoin(guestP, host.link, 'Rex');
@@ -207,6 +213,13 @@ test('a host reload keeps the guests in the session; Resume playing brings the a
     await waitConnected(guest);
     await waitForAudio(guest);
   });
+  // A queue on repeat, so it is still playing whenever the reload comes.
+  await host.page.getByRole('radio', { name: 'Your music' }).check({ force: true });
+  await host.page.getByLabel('Add audio files').setInputFiles(TRACKS.map((tr) => join(FIXTURES, tr.file)));
+  await host.page.getByRole('button', { name: 'Repeat: off' }).click();
+  await host.page.getByRole('button', { name: 'Repeat: all' }).waitFor();
+  const titles = new RegExp(TRACKS.map((tr) => tr.title).join('|'));
+  await explain(pages, () => nowPlayingTitle(guest).filter({ hasText: titles }).waitFor({ timeout: 15_000 }));
 
   await host.page.reload();
   await explain(pages, async () => {
@@ -215,6 +228,9 @@ test('a host reload keeps the guests in the session; Resume playing brings the a
     await resume.waitFor({ timeout: 20_000 });
     await host.page.getByRole('status').filter({ hasText: /^Live/ }).waitFor({ timeout: 20_000 });
     assert.equal(await host.page.evaluate(() => window.__familiar?.code?.()), host.code, 'same session code after the reload');
+    // The queue came back with the tab (its files kept in IndexedDB), tags read again.
+    await host.page.getByRole('list', { name: 'Queue' }).getByRole('listitem').filter({ hasText: TRACKS[2].title }).waitFor();
+    await host.page.getByRole('button', { name: 'Repeat: all' }).waitFor();
     await shot(host.page, '16-host-after-reload');
     // The guest never left: still in the room with the host.
     assert.ok(!['host_ended', 'left', 'kicked'].includes(await guest.evaluate(() => window.__familiar?.state?.())), 'the guest is still in the session');
@@ -222,13 +238,35 @@ test('a host reload keeps the guests in the session; Resume playing brings the a
     await resume.click();
     await waitConnected(guest, 45_000);
     await waitForAudio(guest);
+    await nowPlayingTitle(guest).filter({ hasText: titles }).waitFor();
   });
   await hostListEntry(host.page, 'Rex').filter({ hasText: /Connected/ }).waitFor();
-  await nowPlayingTitle(guest).filter({ hasText: 'Test tone' }).waitFor();
 
   await host.page.getByRole('button', { name: 'End session' }).click();
   await explain(pages, () => waitForState(guest, 'host_ended', 20_000));
   // A reload after ending starts at the setup form: nothing is resumed.
   await host.page.reload();
   await host.page.getByRole('button', { name: 'Start session' }).waitFor();
+});
+
+test('a host that closes its tab without ending is away for the grace period, then the session ends', { timeout: TEST_TIMEOUT }, async (t) => {
+  const [hostP, guestP] = await people(t, [['host-close', { viewport: LAPTOP }], ['guest-close']]);
+  const host = await startHostPage(hostP, shortGraceRelay, { name: 'Gone Quiet', username: 'Cleo' });
+  const guest = await openAndJoin(guestP, host.link, 'Cy');
+  const pages = { host: host.page, guest };
+  await explain(pages, async () => {
+    await waitConnected(guest);
+    await waitForAudio(guest);
+  });
+  hostP.context.on('dialog', (d) => d.accept());
+  const closedAt = Date.now();
+  await host.page.close({ runBeforeUnload: true });
+  // First away (the page says it waits for the host), not ended: it might be a reload.
+  await explain({ guest }, () => guest.getByText("The host's connection dropped; waiting for them to come back.").waitFor({ timeout: 10_000 }));
+  assert.notEqual(await guest.evaluate(() => window.__familiar?.state?.()), 'host_ended', 'not ended while the host may come back');
+  // Then the end, once the relay's grace period has run out.
+  await explain({ guest }, () => guest.getByRole('heading', { name: 'The session has ended' }).waitFor({ timeout: GRACE_MS + 20_000 }));
+  const tookMs = Date.now() - closedAt;
+  t.diagnostic(`the guest saw the end ${tookMs} ms after the host closed its tab (grace period ${GRACE_MS} ms)`);
+  assert.ok(tookMs >= GRACE_MS - 500, `the end came after the grace period (${tookMs} ms)`);
 });

@@ -45,7 +45,7 @@ export function LiveView({ host }: { host: HostSession }) {
         {room.session && <p className="mt-1 text-sand">{room.session.name}</p>}
         <p className="mt-2 text-sm text-sand">
           “End session” ends it for everyone. Reloading keeps it; closing the tab without ending shows you as away to
-          listeners, and the session ends if you are not back within a minute or so.
+          listeners, and the session ends if you do not come back shortly.
         </p>
       </section>
 

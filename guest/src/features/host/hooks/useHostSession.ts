@@ -13,7 +13,8 @@ import type { ReactionKind } from '../../../room/reactions';
 import { initialSessionState, sessionReducer } from '../../../room/state';
 import { DEFAULT_BPM, HostAudio, type LiveKind, type SourceKind } from '../lib/hostAudio';
 import { HostPeers } from '../lib/hostPeers';
-import { HOST_TOKEN_KEY, clearSetup, loadSetup, saveSetup, type SavedSetup } from '../lib/hostResume';
+import { HOST_TOKEN_KEY, clearSetup, loadSetup, newTabId, saveSetup, type SavedSetup } from '../lib/hostResume';
+import { QueueStore, forgetStaleTabs } from '../lib/queueStore';
 import type { Repeat } from '../lib/queue';
 
 export type HostState = 'setup' | 'creating' | 'resuming' | 'live' | 'reconnecting' | 'restarting' | 'unreachable';
@@ -76,6 +77,7 @@ export function useHostSession() {
   const bpmRef = useRef(bpm);
   bpmRef.current = bpm;
   const setupRef = useRef<SavedSetup | null>(saved);
+  const storeRef = useRef<QueueStore | null>(saved ? new QueueStore(saved.tab) : null);
   const [peers] = useState(
     () => new HostPeers((msg) => void client.send(msg), () => audioRef.current && { stream: audioRef.current.stream, track: audioRef.current.track }),
   );
@@ -102,6 +104,18 @@ export function useHostSession() {
     },
     [client, peers],
   );
+
+  /** Keeps the queue for a reload of this tab (files once each, the rest on every call). */
+  const saveQueue = useCallback(() => {
+    const a = audioRef.current;
+    const store = storeRef.current;
+    if (!a || !store || a.queue.items.length === 0) return;
+    const { items, current, repeat, shuffle, nextAdded } = a.queue;
+    void store.save(
+      { items: items.map(({ id, added }) => ({ id, added })), current, repeat, shuffle, nextAdded, positionMs: a.kind === 'queue' ? a.positionMs() : 0 },
+      a.queueFiles(),
+    );
+  }, []);
 
   useServerMessages(client, (msg: ServerMessage) => {
     dispatch({ type: 'server', msg, now: Date.now() });
@@ -140,9 +154,12 @@ export function useHostSession() {
   const live = room.session !== null && room.ended === null;
   useEffect(() => {
     if (!live) return;
-    const id = setInterval(() => sendPlayback(false), 1000);
+    const id = setInterval(() => {
+      sendPlayback(false);
+      saveQueue();
+    }, 1000);
     return () => clearInterval(id);
-  }, [live, sendPlayback]);
+  }, [live, sendPlayback, saveQueue]);
 
   /** The audio graph, made on first use (inside a tap, so its context may run). */
   const audio = useCallback((): HostAudio => {
@@ -151,24 +168,30 @@ export function useHostSession() {
       a.onChange = () => {
         setVersion((v) => v + 1);
         sendPlayback(true);
+        saveQueue();
       };
       a.onProblem = setNotice;
       audioRef.current = a;
     }
     return audioRef.current;
-  }, [sendPlayback]);
+  }, [sendPlayback, saveQueue]);
 
   useEffect(() => {
     // Resuming after a reload: the guests' offers need the outgoing track before the host taps,
     // so the graph exists at once (silent until "Resume playing" lets its context run).
     if (saved) {
+      let a: HostAudio | null = null;
       try {
-        audio();
+        a = audio();
       } catch {
         // No Web Audio: the setup form says so when the host tries again.
       }
       client.start(saved.intent);
-    }
+      // The queue comes back paused where it was; "Resume playing" carries on from there.
+      void storeRef.current?.load().then((stored) => {
+        if (stored && a && a.queue.items.length === 0 && !a.isPlaying) a.restoreQueue(stored.queue, stored.files);
+      });
+    } else void forgetStaleTabs();
     return () => {
       peers.closeAll();
       audioRef.current?.close();
@@ -230,7 +253,8 @@ export function useHostSession() {
       ...(opts.username ? { username: opts.username } : {}),
       ...(opts.password ? { password: opts.password } : {}),
     };
-    setupRef.current = { intent, source: opts.source, bpm: opts.bpm };
+    setupRef.current = { tab: newTabId(), intent, source: opts.source, bpm: opts.bpm };
+    storeRef.current = new QueueStore(setupRef.current.tab);
     saveSetup(setupRef.current);
     void choose(opts.source, opts.files).then((ok) => {
       // A live source refused: the session runs with the tone until another is picked.
@@ -271,6 +295,8 @@ export function useHostSession() {
   const end = () => {
     client.leave();
     clearSetup();
+    void storeRef.current?.clear();
+    storeRef.current = null;
     setupRef.current = null;
     peers.closeAll();
     audioRef.current?.pause();

@@ -10,6 +10,7 @@ import type { UpNextItem } from '../../../protocol/upNext';
 import type { TrackMeta } from '../../../protocol/wire';
 import { makeThumbnail } from './cover';
 import * as Q from './queue';
+import type { StoredQueue } from './queueStore';
 import { readTags, metaFromFileName, type TrackTags } from './tags';
 import { TrackPlayer } from './trackPlayer';
 
@@ -40,6 +41,8 @@ export function isAudioFile(file: File): boolean {
   return file.type.startsWith('audio/') || /\.(mp3|m4a|aac|ogg|oga|opus|flac|wav|webm|weba)$/i.test(file.name);
 }
 
+/** Track ids unique across reloads of the tab (a restored queue keeps its ids). */
+const idPrefix = Math.random().toString(36).slice(2, 8);
 let nextTrackId = 1;
 
 export class HostAudio {
@@ -154,13 +157,34 @@ export class HostAudio {
   addFiles(files: File[]): number {
     const audio = files.filter(isAudioFile);
     const tracks = audio.map((file) => ({
-      id: `t${nextTrackId++}`,
+      id: `${idPrefix}-${nextTrackId++}`,
       data: { file, meta: metaFromFileName(file.name), cover: null, tagged: false } satisfies TrackData,
     }));
     if (tracks.length === 0) return 0;
     this.#setQueue(Q.add(this.queue, tracks));
     for (const t of tracks) void this.#readTags(t.id, t.data.file);
     return tracks.length;
+  }
+
+  /** The queue as a reload left it: paused at the same track and place, tags read again. */
+  restoreQueue(stored: Omit<StoredQueue, 'tab' | 'savedAt'>, files: Map<string, File>): void {
+    const items = stored.items.flatMap((e) => {
+      const file = files.get(e.id);
+      return file ? [{ id: e.id, added: e.added, data: { file, meta: metaFromFileName(file.name), cover: null, tagged: false } }] : [];
+    });
+    if (items.length === 0) return;
+    this.#leaveSource();
+    const current = items.some((e) => e.id === stored.current) ? stored.current : (items[0]?.id ?? null);
+    this.kind = 'queue';
+    this.#serial += 1;
+    this.#setQueue({ items, current, repeat: stored.repeat, shuffle: stored.shuffle, nextAdded: stored.nextAdded });
+    if (current) this.#player.cue(current, current === stored.current ? stored.positionMs / 1000 : 0);
+    for (const e of items) void this.#readTags(e.id, e.data.file);
+  }
+
+  /** Each queued track's file, by id (what the tab stores to survive a reload). */
+  queueFiles(): Map<string, File> {
+    return new Map(this.queue.items.map((e) => [e.id, e.data.file]));
   }
 
   remove(id: string): void {

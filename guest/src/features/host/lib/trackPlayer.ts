@@ -89,6 +89,12 @@ export class TrackPlayer {
     this.#paused = id === null ? null : { id, offset };
   }
 
+  /** Paused at `offsetS` of `id` without playing (a queue restored after a reload). */
+  cue(id: string, offsetS: number): void {
+    this.stop();
+    this.#paused = { id, offset: Math.max(0, offsetS) };
+  }
+
   /** Stops and forgets the position. */
   stop(): void {
     this.#stopAll();

@@ -138,7 +138,7 @@ describe('after a reload', () => {
 
   beforeEach(() => {
     sessionStorage.setItem('familiar:resume:host', 'tok-before');
-    sessionStorage.setItem('familiar:host:setup', JSON.stringify({ intent, source: 'tone', bpm: 100 }));
+    sessionStorage.setItem('familiar:host:setup', JSON.stringify({ tab: 'tab-1', intent, source: 'tone', bpm: 100 }));
   });
 
   it('resumes with the stored token, then asks for a tap to play again', () => {
