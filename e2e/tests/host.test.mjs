@@ -28,9 +28,10 @@ const TRACKS = [
 /**
  * The longest silence the guest may hear across a track change. The host schedules each track
  * on the sample the previous one ends, so what remains is the files' own encoder padding and
- * the guest's jitter buffer; generous for a loaded 2-core machine. The measured figure is printed.
+ * the guest's jitter buffer (measured: 0 ms at 10 ms resolution); generous for a loaded 2-core
+ * machine. The measured figure is printed.
  */
-const MAX_GAP_MS = 400;
+const MAX_GAP_MS = 250;
 
 /** A short grace period for the relay of the close-without-ending test. */
 const GRACE_MS = 4_000;
@@ -147,12 +148,18 @@ test('a host plays a queue of three tagged tracks: the guest hears every change,
   assert.equal(peersBefore, 1, 'the guest has one peer connection with the tone playing');
 
   // Switch the source to "Your music" and add the three files in one go.
+  await guest.evaluate((silent) => window.__e2eGap.start(silent), SILENT);
   await host.page.getByRole('radio', { name: 'Your music' }).check({ force: true });
   await host.page.getByLabel('Add audio files').setInputFiles(TRACKS.map((tr) => join(FIXTURES, tr.file)));
+  let switchGap;
 
   await explain(pages, async () => {
     // The tags (not the file names) reach the guest as the title and artist.
     await nowPlayingTitle(guest).filter({ hasText: TRACKS[0].title }).waitFor({ timeout: 15_000 });
+    // The switch from the tone to the first track (which is decoded first) is a gap of its own;
+    // the track changes are measured from when the first track is heard.
+    await guest.waitForFunction((silent) => window.__e2eAudio.level() > silent, SILENT, { polling: 10 });
+    switchGap = await guest.evaluate(() => window.__e2eGap.stop());
     await guest.evaluate((silent) => window.__e2eGap.start(silent), SILENT);
     await guest.getByText(`${TRACKS[0].artist} · Test Pressings`).waitFor();
     await guest.getByRole('img', { name: `Cover of ${TRACKS[0].title}` }).waitFor({ timeout: 10_000 });
@@ -173,6 +180,7 @@ test('a host plays a queue of three tagged tracks: the guest hears every change,
   });
   await new Promise((r) => setTimeout(r, 1000));
   const gap = await guest.evaluate(() => window.__e2eGap.stop());
+  console.log(`# switching from the tone to the queue: the guest heard at most ${switchGap.longest.toFixed(0)} ms of silence`);
   console.log(`# guest heard the longest silence of ${gap.longest.toFixed(0)} ms across 2 track changes (${gap.samples} samples at 10 ms)`);
   assert.ok(gap.samples > 100, `the gap meter sampled (${gap.samples})`);
   assert.ok(gap.longest <= MAX_GAP_MS, `silence across track changes was ${gap.longest.toFixed(0)} ms (at most ${MAX_GAP_MS})`);

@@ -2,6 +2,7 @@
 // that plays again), the invitation, what is playing with its controls and source, the queue,
 // the listeners, the room, reactions and chat.
 
+import { useEffect, useState } from 'react';
 import { ChatPanel } from '../../../components/ChatPanel';
 import { LevelMeter } from '../../../components/LevelMeter';
 import { ReactionBar } from '../../../components/ReactionBar';
@@ -19,6 +20,10 @@ export function LiveView({ host }: { host: HostSession }) {
   const { room, status } = host;
   // Re-renders each second: the position display and the retry countdown advance.
   const now = useNow(1000);
+  // "Your music" with nothing queued yet shows the queue but keeps the current source playing
+  // until there is a track to switch to.
+  const [picked, setPicked] = useState(host.source);
+  useEffect(() => setPicked(host.source), [host.source]);
   const retryIn = status.retryAt ? Math.max(1, Math.ceil((status.retryAt - now) / 1000)) : null;
   const current = host.source === 'queue' && host.queue ? (host.queue.items.find((e) => e.id === host.queue?.current) ?? null) : null;
   const guests = room.participants.filter((p) => p.user_id !== room.session?.host_id);
@@ -84,8 +89,14 @@ export function LiveView({ host }: { host: HostSession }) {
           )}
         </div>
         <LevelMeter level={host.level} label="Outgoing level" />
-        <SourcePicker source={host.source} onSource={host.choose} />
-        {host.source === 'queue' && <QueuePanel host={host} />}
+        <SourcePicker
+          source={picked}
+          onSource={(kind) => {
+            setPicked(kind);
+            if (kind !== 'queue' || (host.queue?.items.length ?? 0) > 0) host.choose(kind);
+          }}
+        />
+        {picked === 'queue' && <QueuePanel host={host} />}
         <TempoField value={host.bpm} onChange={host.setBpm} />
       </section>
 

@@ -227,6 +227,7 @@ export function useHostSession() {
       }
     } else if (source === 'queue') {
       if (files.length) a.addFiles(files);
+      if (a.kind !== 'queue') await a.prepareQueue();
       a.useQueue();
       await play(a);
     } else {

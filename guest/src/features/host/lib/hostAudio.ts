@@ -118,6 +118,12 @@ export class HostAudio {
     tone.lfo.frequency.value = (bpm && bpm > 0 ? bpm : DEFAULT_BPM) / 60;
   }
 
+  /** Decodes the queue's current track ahead of a switch, so the old source plays meanwhile. */
+  async prepareQueue(): Promise<void> {
+    const e = Q.currentEntry(this.queue);
+    if (e) await this.#player.decode(e.id, e.data.file).catch(() => {});
+  }
+
   /** Makes the queue the source (it plays with `play`). */
   useQueue(): void {
     if (this.kind === 'queue') return;
