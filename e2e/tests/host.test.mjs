@@ -4,15 +4,21 @@
 // gap between tracks, and sees each title, its cover and what is up next. A reload of the host
 // page keeps the guests in the session and "Resume playing" brings the audio back; "End session"
 // ends it for them; closing the tab without it shows the host away until the grace period ends.
+// A tab's audio and a line-in are sources too (Chromium's own fake capture: a WAV file as the
+// input device, and a tab it picks by title), on the same connection.
 //
 // The up-next check can only pass once the relay forwards `up_next` in `playback_update`: until
 // then it skips with the reason logged (`upNextForwarded` below).
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SILENT, installProbe, waitForAudio } from '../lib/audio.mjs';
-import { LAPTOP, people } from '../lib/browser.mjs';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_FLAGS, LAPTOP, Person, people } from '../lib/browser.mjs';
+import { serveFixtures } from '../lib/fixtures.mjs';
 import { fillJoinForm, nowPlayingTitle, openAndJoin, roomMember, shot, waitConnected, waitForState } from '../lib/guest.mjs';
 import { hostListEntry, startHostPage } from '../lib/host.mjs';
 import { REPO_DIR, Relay } from '../lib/relay.mjs';
@@ -38,16 +44,19 @@ const GRACE_MS = 4_000;
 
 let relay;
 let shortGraceRelay;
+let fixtures;
 
 before(async () => {
   const { bin, static: staticPath } = buildOnce();
   relay = await Relay.start({ bin, static: staticPath, name: 'relay-host' });
   shortGraceRelay = await Relay.start({ bin, static: staticPath, name: 'relay-host-grace', env: { RESUME_GRACE_MS: String(GRACE_MS) } });
+  fixtures = await serveFixtures();
 });
 
 after(async () => {
   await relay?.stop('SIGTERM');
   await shortGraceRelay?.stop('SIGTERM');
+  await fixtures?.close();
 });
 
 /** Every `playback_update` the page's socket receives, parsed (Playwright sees the frames). */
@@ -277,4 +286,99 @@ test('a host that closes its tab without ending is away for the grace period, th
   const tookMs = Date.now() - closedAt;
   t.diagnostic(`the guest saw the end ${tookMs} ms after the host closed its tab (grace period ${GRACE_MS} ms)`);
   assert.ok(tookMs >= GRACE_MS - 500, `the end came after the grace period (${tookMs} ms)`);
+});
+
+/** 2 s of a 440 Hz sine as a 16-bit mono WAV: what Chromium's fake input device plays, looped. */
+function sineWav(path) {
+  const rate = 48_000;
+  const n = rate * 2;
+  const wav = Buffer.alloc(44 + n * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + n * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) wav.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 12_000), 44 + i * 2);
+  writeFileSync(path, wav);
+  return path;
+}
+
+/**
+ * A host whose Chromium has capture devices: the fake input plays `wav`, and a request to share
+ * a tab picks the one titled "Tone Tab". Records the constraints the page asks the input with.
+ */
+async function launchCapturingHost(t, name) {
+  const profile = mkdtempSync(join(tmpdir(), `familiar-e2e-${name}-`));
+  const wav = sineWav(join(profile, 'line-in.wav'));
+  const context = await chromium.launchPersistentContext(join(profile, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      ...CHROMIUM_FLAGS,
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wav}`,
+      '--auto-select-tab-capture-source-by-title=Tone Tab',
+    ],
+    viewport: LAPTOP,
+    timeout: 60_000,
+  });
+  context.setDefaultTimeout(20_000);
+  await context.addInitScript(() => {
+    const md = navigator.mediaDevices;
+    if (!md?.getUserMedia) return;
+    const asked = (window.__e2eAsked = []);
+    const native = md.getUserMedia.bind(md);
+    md.getUserMedia = (constraints) => {
+      asked.push(JSON.parse(JSON.stringify(constraints)));
+      return native(constraints);
+    };
+  });
+  const person = new Person(name, context, profile);
+  context.on('page', (page) => person.watch(page));
+  for (const page of context.pages()) person.watch(page);
+  t.after(() => person.close().catch(() => {}));
+  return person;
+}
+
+test('a tab’s audio and a line-in are sources too: the guest hears each on the same connection', { timeout: TEST_TIMEOUT }, async (t) => {
+  const hostP = await launchCapturingHost(t, 'host-live');
+  const [guestP] = await people(t, [['guest-live']]);
+  const host = await startHostPage(hostP, relay, { name: 'Live Sources', username: 'Lou' });
+  const guest = await openAndJoin(guestP, host.link, 'Lee');
+  const pages = { host: host.page, guest };
+  await explain(pages, async () => {
+    await waitConnected(guest);
+    await waitForAudio(guest);
+  });
+  // The tab to share, playing its tone, open beside the host page.
+  const toneTab = await hostP.context.newPage();
+  await toneTab.goto(`${fixtures.origin}/tone-tab.html`);
+  await host.page.bringToFront();
+
+  await host.page.getByRole('radio', { name: 'Tab or screen audio' }).check({ force: true });
+  await explain(pages, async () => {
+    await nowPlayingTitle(guest).filter({ hasText: 'Tab audio' }).waitFor({ timeout: 15_000 });
+    await waitForAudio(guest);
+  });
+  await shot(guest, '16-guest-tab-audio');
+
+  await host.page.getByRole('radio', { name: 'Microphone or line-in' }).check({ force: true });
+  await explain(pages, async () => {
+    await nowPlayingTitle(guest).filter({ hasText: 'Live input' }).waitFor({ timeout: 15_000 });
+    await waitForAudio(guest);
+  });
+  const asked = await host.page.evaluate(() => window.__e2eAsked);
+  assert.deepEqual(
+    asked.at(-1)?.audio,
+    { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    'the input is opened for music: no echo cancelling, noise suppression or automatic gain',
+  );
+  assert.equal(await peerCount(guest), 1, 'switching to the tab and the input made no new peer connection');
 });
