@@ -59,6 +59,8 @@ export class HostAudio {
   #toneStartedAt: number | null = null;
   #serial = 1;
   #queuePlaying = false;
+  /** Each track's tag reading, so a switch can wait for the first one's. */
+  readonly #tagsRead = new Map<string, Promise<void>>();
   kind: SourceKind = 'tone';
   queue: HostQueue = Q.emptyQueue();
   /** Called after anything guests or the page show changed (source, track, queue, playing, tags). */
@@ -118,10 +120,14 @@ export class HostAudio {
     tone.lfo.frequency.value = (bpm && bpm > 0 ? bpm : DEFAULT_BPM) / 60;
   }
 
-  /** Decodes the queue's current track ahead of a switch, so the old source plays meanwhile. */
+  /**
+   * Decodes the queue's current track and reads its tags ahead of a switch, so the old source
+   * plays meanwhile and guests are told the track's real title from the first update.
+   */
   async prepareQueue(): Promise<void> {
     const e = Q.currentEntry(this.queue);
-    if (e) await this.#player.decode(e.id, e.data.file).catch(() => {});
+    if (!e) return;
+    await Promise.all([this.#player.decode(e.id, e.data.file).catch(() => {}), this.#tagsRead.get(e.id)]);
   }
 
   /** Makes the queue the source (it plays with `play`). */
@@ -168,7 +174,7 @@ export class HostAudio {
     }));
     if (tracks.length === 0) return 0;
     this.#setQueue(Q.add(this.queue, tracks));
-    for (const t of tracks) void this.#readTags(t.id, t.data.file);
+    for (const t of tracks) this.#tagsRead.set(t.id, this.#readTags(t.id, t.data.file));
     return tracks.length;
   }
 
@@ -185,7 +191,7 @@ export class HostAudio {
     this.#serial += 1;
     this.#setQueue({ items, current, repeat: stored.repeat, shuffle: stored.shuffle, nextAdded: stored.nextAdded });
     if (current) this.#player.cue(current, current === stored.current ? stored.positionMs / 1000 : 0);
-    for (const e of items) void this.#readTags(e.id, e.data.file);
+    for (const e of items) this.#tagsRead.set(e.id, this.#readTags(e.id, e.data.file));
   }
 
   /** Each queued track's file, by id (what the tab stores to survive a reload). */
