@@ -109,7 +109,8 @@ export function useHostSession() {
   const saveQueue = useCallback(() => {
     const a = audioRef.current;
     const store = storeRef.current;
-    if (!a || !store || a.queue.items.length === 0) return;
+    // An emptied queue is saved too (else a reload would bring back what was removed).
+    if (!a || !store || (a.queue.items.length === 0 && a.kind !== 'queue')) return;
     const { items, current, repeat, shuffle, nextAdded } = a.queue;
     void store.save(
       { items: items.map(({ id, added }) => ({ id, added })), current, repeat, shuffle, nextAdded, positionMs: a.kind === 'queue' ? a.positionMs() : 0 },
