@@ -300,7 +300,9 @@ export class HostAudio {
   meta(bpm: number | null): TrackMeta {
     let base: TrackMeta;
     if (this.kind === 'tone') base = { title: 'Test tone', artist: 'Familiar Sessions', album: 'Signal check' };
-    else if (this.kind === 'queue') base = { ...(this.current()?.data.meta ?? { title: 'Nothing queued' }) };
+    else if (this.kind === 'queue') {
+      base = { ...(this.current()?.data.meta ?? { title: this.queue.items.length ? 'End of the queue' : 'Nothing queued yet' }) };
+    }
     else base = { ...LIVE_META[this.kind] };
     const tempo = bpm ?? (this.kind === 'tone' ? DEFAULT_BPM : null);
     return tempo ? { ...base, bpm: tempo } : base;
