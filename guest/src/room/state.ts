@@ -1,5 +1,6 @@
 // Session state as both pages see it: a pure reducer over the relay's messages (who is in the
-// room, playback and track metadata, chat, reactions, each member's audio link, how it ended)
+// room, playback and track metadata and what is up next, chat, reactions, each member's audio
+// link, how it ended)
 // plus playback position extrapolation. Pure so it is unit-tested without React or a socket.
 
 import type {
@@ -9,6 +10,7 @@ import type {
   SessionView,
   TrackMeta,
 } from '../protocol/wire';
+import { readUpNext, type UpNextItem } from '../protocol/upNext';
 import { REACTION_VERBS, isReactionKind, type ReactionKind } from './reactions';
 
 export interface ChatLine {
@@ -51,6 +53,8 @@ export interface SessionState {
   count: number;
   playback: PlaybackClock;
   trackMeta: TrackMeta | null;
+  /** What the host queued after this track; null when the relay does not pass `up_next` on. */
+  upNext: UpNextItem[] | null;
   /** When the track last changed (local ms), to make the room glow once. */
   trackChangedAt: number | null;
   chat: ChatLine[];
@@ -78,6 +82,7 @@ export const initialSessionState: SessionState = {
   count: 0,
   playback: { trackId: null, isPlaying: false, positionMs: 0, receivedAt: 0 },
   trackMeta: null,
+  upNext: null,
   trackChangedAt: null,
   chat: [],
   reactions: [],
@@ -173,6 +178,7 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
           receivedAt: now,
         },
         trackMeta: s.track_meta ?? null,
+        upNext: readUpNext(s),
         links: { ...state.links, ...links },
         hostAway: s.participants.some((p) => p.user_id === s.host_id && p.away),
         ended: null,
@@ -230,6 +236,8 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
         },
         // Each playback replaces the metadata (absent means none); sync_response never carries it.
         trackMeta: msg.type === 'playback_update' ? (msg.track_meta ?? null) : state.trackMeta,
+        // Like track_meta, each playback_update replaces it; one without it means none is known.
+        upNext: msg.type === 'playback_update' ? readUpNext(msg) : state.upNext,
         trackChangedAt: trackChanged ? now : state.trackChangedAt,
       };
     }

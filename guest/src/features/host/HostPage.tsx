@@ -1,8 +1,9 @@
-// The host page, /host: a small host speaking the same protocol as the Familiar app, so anyone
-// can try a relay end to end and the browser tests have a real host. Set up (`SetupForm`: name,
-// password, audio source, familiar), then run the session (`LiveView`: share link and QR,
-// playback controls, the listeners with their connection paths and a kick button, the room,
-// reactions and chat). Loaded lazily: guests never download it.
+// The host page, /host: a host speaking the same protocol as the Familiar app, so anyone can host
+// from a browser (and the browser tests have a real host). Set up (`SetupForm`: name, password,
+// audio source and first tracks, familiar), then run the session (`LiveView`: share link and QR,
+// now playing, the queue and sources, the listeners with their connection paths and a kick
+// button, the room, reactions and chat). A reload resumes the session; "End session" ends it.
+// Loaded lazily: guests never download it.
 
 import { useEffect, useRef } from 'react';
 import { Brand } from '../../components/Brand';

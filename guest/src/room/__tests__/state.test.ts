@@ -232,3 +232,40 @@ describe('reactionAnnouncement', () => {
     expect(reactionAnnouncement([r('gone', 'wave')], 0, people, 'me')).toBe('Someone waved.');
   });
 });
+
+describe('up next (the host’s queue, when the relay passes it on)', () => {
+  const update = (extra: Record<string, unknown>) =>
+    ({ type: 'playback_update', track_id: 't1', is_playing: true, position_ms: 0, track_meta: { title: 'Song' }, ...extra }) as ServerMessage;
+
+  it('is unknown (null) until a playback_update carries it, so the page shows no list', () => {
+    expect(run([joined]).upNext).toBeNull();
+    expect(run([joined, update({})]).upNext).toBeNull();
+  });
+
+  it('takes the list from playback_update, replaced by each one', () => {
+    const s = run([joined, update({ up_next: [{ title: 'Next', artist: 'Band' }, { title: 'After', album: 'LP' }] })]);
+    expect(s.upNext).toEqual([{ title: 'Next', artist: 'Band' }, { title: 'After', album: 'LP' }]);
+    expect(run([update({ up_next: [] })], s).upNext).toEqual([]);
+    // A relay that stops passing it on (an older one after a restart): unknown again.
+    expect(run([update({})], s).upNext).toBeNull();
+  });
+
+  it('keeps it across sync_response, which never carries it', () => {
+    const s = run([joined, update({ up_next: [{ title: 'Next' }] })]);
+    const synced = run([{ type: 'sync_response', track_id: 't1', is_playing: true, position_ms: 900 }], s);
+    expect(synced.upNext).toEqual([{ title: 'Next' }]);
+  });
+
+  it('reads a late joiner’s list from the session view', () => {
+    const withList = { ...joined, session: { ...(joined as Extract<ServerMessage, { type: 'session_joined' }>).session, up_next: [{ title: 'Queued' }] } } as ServerMessage;
+    expect(run([withList]).upNext).toEqual([{ title: 'Queued' }]);
+  });
+
+  it('is read leniently: ten at most, strings only, cut to 200 characters', () => {
+    const many = Array.from({ length: 14 }, (_, i) => ({ title: `T${i}` }));
+    expect(run([joined, update({ up_next: many })]).upNext).toHaveLength(10);
+    const odd = run([joined, update({ up_next: [{ title: 5, artist: 'A' }, null, 'x', { title: 'y'.repeat(300) }] })]).upNext;
+    expect(odd).toEqual([{ artist: 'A' }, { title: 'y'.repeat(200) }]);
+    expect(run([joined, update({ up_next: 'nope' })]).upNext).toBeNull();
+  });
+});

@@ -1,4 +1,4 @@
-// The share link as a QR code: one SVG path over a white square with a quiet zone, so phone
+// The share link as a QR code (the matrix from lib/qr.ts): one SVG path over a white square with a quiet zone, so phone
 // cameras read it on the dark page.
 
 import { useMemo } from 'react';

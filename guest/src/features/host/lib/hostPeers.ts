@@ -1,13 +1,16 @@
 // The host's WebRTC side, as the Familiar host does it: one RTCPeerConnection per guest, created
 // only when the relay sends `webrtc_create_offer`, carrying the outgoing audio track; the offer
-// goes out as `{type, sdp}` and ICE candidates are addressed with `target_user_id`.
+// goes out as `{type, sdp}` and ICE candidates are addressed with `target_user_id`. Ours adds a
+// data channel for cover art (lib/coverChannel.ts), opened before the offer so it is part of it.
 
 import type { ClientMessage, IceServer } from '../../../protocol/wire';
+import { COVER_CHANNEL, encodeCover, type CoverMessage } from '../../../lib/coverChannel';
 import { rtcConfig, toCandidate, toDescription } from '../../../lib/webrtc';
 
 interface Peer {
   pc: RTCPeerConnection;
   pending: RTCIceCandidateInit[];
+  covers: RTCDataChannel;
 }
 
 export interface AudioSource {
@@ -21,17 +24,33 @@ export class HostPeers {
 
   readonly #send: (msg: ClientMessage) => void;
   readonly #source: () => AudioSource | null;
+  /** The cover of what plays now, sent to each guest as its channel opens. */
+  #cover: CoverMessage | null = null;
 
   constructor(send: (msg: ClientMessage) => void, source: () => AudioSource | null) {
     this.#send = send;
     this.#source = source;
   }
 
+  /** Sends the current cover to every guest whose channel is open (and to later ones on open). */
+  setCover(cover: CoverMessage): void {
+    if (this.#cover?.track_id === cover.track_id && this.#cover.jpeg === cover.jpeg) return;
+    this.#cover = cover;
+    for (const peer of this.#peers.values()) sendCover(peer.covers, cover);
+  }
+
+  /** How many connections exist (the page counts them for the browser tests). */
+  get size(): number {
+    return this.#peers.size;
+  }
+
   /** Answers `webrtc_create_offer`: a fresh connection for that guest, replacing any old one. */
   async offer(target: string): Promise<void> {
     this.close(target);
     const pc = new RTCPeerConnection(rtcConfig(this.iceServers));
-    const peer: Peer = { pc, pending: [] };
+    const covers = pc.createDataChannel(COVER_CHANNEL, { ordered: true });
+    covers.onopen = () => this.#cover && sendCover(covers, this.#cover);
+    const peer: Peer = { pc, pending: [], covers };
     this.#peers.set(target, peer);
     const audio = this.#source();
     if (audio?.track) pc.addTrack(audio.track, audio.stream);
@@ -68,6 +87,15 @@ export class HostPeers {
 
   closeAll(): void {
     for (const id of [...this.#peers.keys()]) this.close(id);
+  }
+}
+
+function sendCover(channel: RTCDataChannel, cover: CoverMessage): void {
+  if (channel.readyState !== 'open') return;
+  try {
+    channel.send(encodeCover(cover));
+  } catch {
+    // A channel closing as we send: the guest gets the next one on its new connection.
   }
 }
 

@@ -112,7 +112,7 @@ export function InSession({ state, code, session, g }: { state: GuestState; code
 
       {room.session && (
         <>
-          <NowPlaying meta={room.trackMeta} clock={room.playback} audio={g.audio} />
+          <NowPlaying meta={room.trackMeta} clock={room.playback} audio={g.audio} cover={g.cover} upNext={room.upNext} />
           <Room
             // The relay tells everyone but us about our own audio link.
             participants={room.participants.map((p) => (p.user_id === room.me ? { ...p, webrtc_connected: g.audioLive } : p))}

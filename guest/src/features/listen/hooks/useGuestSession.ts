@@ -2,10 +2,12 @@
 // after a dropped socket, through the client), the audio link (asking the host for audio and
 // answering its offer: `GuestLink`), playing the stream, the room state, and one word for where
 // things stand (`GuestState`). When the audio drops the page says so (`interrupted`) until it
-// recovers, or until the link asks for a new connection once the host can answer.
+// recovers, or until the link asks for a new connection once the host can answer. The cover of
+// what plays arrives over the audio connection (when the host sends one).
 
 import { useCallback, useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
 import { useClientStatus, useServerMessages, useSessionClient } from '../../../hooks/useSessionClient';
+import type { CoverMessage } from '../../../lib/coverChannel';
 import { explainFailure } from '../../../lib/webrtc';
 import { errorRule, type JoinRefusal } from '../../../protocol/errors';
 import type { Familiar, ServerMessage } from '../../../protocol/wire';
@@ -25,10 +27,17 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
   const [joining, setJoining] = useState(false);
   const [refusal, setRefusal] = useState<JoinRefusal | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [cover, setCover] = useState<CoverMessage | null>(null);
   const hostAway = useRef(false);
   hostAway.current = room.hostAway;
   const [link] = useState(
-    () => new GuestLink({ send: (msg) => void client.send(msg), onStream: audio.attach, hostAway: () => hostAway.current }),
+    () =>
+      new GuestLink({
+        send: (msg) => void client.send(msg),
+        onStream: audio.attach,
+        onCover: setCover,
+        hostAway: () => hostAway.current,
+      }),
   );
   const { link: linkState, path, failure } = useSyncExternalStore(link.subscribe, link.getSnapshot);
 
@@ -111,6 +120,8 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
     status,
     path,
     failure: failure && explainFailure({ ...failure, turnAvailable }),
+    /** The cover of the track playing now (a JPEG data: URL), if the host sent one. */
+    cover: cover && cover.track_id === room.playback.trackId ? cover.jpeg : null,
     notice,
     dismissNotice: () => setNotice(null),
     audio,

@@ -6,6 +6,7 @@
 // The link is deliberately independent of the socket: audio keeps playing while the relay is
 // unreachable, and a resumed session keeps the connection it had.
 
+import type { CoverMessage } from '../../../lib/coverChannel';
 import type { FailedStage, IceFailure } from '../../../lib/webrtc';
 import type { ClientMessage, IcePath, IceServer, ServerMessage } from '../../../protocol/wire';
 import { GuestPeer } from './guestPeer';
@@ -24,6 +25,8 @@ export interface LinkSnapshot {
 export interface GuestLinkOptions {
   send(msg: ClientMessage): void;
   onStream(stream: MediaStream): void;
+  /** A cover from the host, over the current connection. */
+  onCover?(cover: CoverMessage): void;
   /** Whether the host is away: nobody answers a request until it is back. */
   hostAway(): boolean;
 }
@@ -109,6 +112,7 @@ export class GuestLink {
     const mine = () => this.#peer === peer;
     const peer: GuestPeer = new GuestPeer(this.#iceServers, this.#opts.send, {
       onStream: (stream) => mine() && this.#opts.onStream(stream),
+      onCover: (cover) => mine() && this.#opts.onCover?.(cover),
       onConnected: (path) => mine() && this.#set({ link: 'connected', path }),
       onDisconnected: () => mine() && this.#set({ link: 'interrupted' }),
       onFailed: (stage, localTypes, remoteTypes, dropped) => {

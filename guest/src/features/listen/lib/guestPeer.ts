@@ -3,7 +3,10 @@
 // reports how it connected (or where it failed) with `webrtc_connected`. One instance per offer.
 // A connection that was up can drop (`disconnected`: the host's browser is gone, or a network
 // changed): that is reported at once, as it may still come back by itself; `failed` is final.
+// A host that sends covers opens a data channel with its offer (lib/coverChannel.ts); each cover
+// it carries goes to the page.
 
+import { COVER_CHANNEL, readCoverMessage, type CoverMessage } from '../../../lib/coverChannel';
 import type { ClientMessage, IcePath, IceServer } from '../../../protocol/wire';
 import {
   candidateType,
@@ -21,6 +24,8 @@ export interface GuestPeerEvents {
   onDisconnected(): void;
   /** `dropped`: it had been connected, so the path worked and what failed was the link itself. */
   onFailed(stage: FailedStage, localTypes: Set<string>, remoteTypes: Set<string>, dropped: boolean): void;
+  /** The host's cover for a track (hosts without covers never send one). */
+  onCover?(cover: CoverMessage): void;
 }
 
 export class GuestPeer {
@@ -46,6 +51,13 @@ export class GuestPeer {
       this.#send({ type: 'webrtc_ice', candidate: e.candidate.toJSON() });
     };
     pc.ontrack = (e) => this.#events.onStream(e.streams[0] ?? new MediaStream([e.track]));
+    pc.ondatachannel = ({ channel }) => {
+      if (channel.label !== COVER_CHANNEL) return;
+      channel.onmessage = (e) => {
+        const cover = readCoverMessage(e.data);
+        if (cover && !this.#closed) this.#events.onCover?.(cover);
+      };
+    };
     pc.onconnectionstatechange = () => this.#check();
     pc.oniceconnectionstatechange = () => this.#check();
   }

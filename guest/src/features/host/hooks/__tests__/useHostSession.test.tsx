@@ -1,8 +1,10 @@
 // @vitest-environment happy-dom
 // Tests of the host's session hook rendered in a document, with the real protocol client over a
 // stand-in socket: the word for where the session stands, the intents it offers (chat, react,
-// kick), which relay errors become a notice, and ending. Creating needs Web Audio, which this
-// document lacks, so the session arrives as the relay would send it.
+// kick), which relay errors become a notice, ending, and a reload: the tab resumes its session
+// (never leaving on pagehide), asks for a tap to play again, and "End session" forgets it.
+// Creating needs Web Audio, which this document lacks, so the session arrives as the relay would
+// send it.
 
 import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -119,5 +121,66 @@ describe('useHostSession', () => {
     act(() => result.current.end());
     expect(socket.of('leave')).toHaveLength(1);
     expect(result.current.state).toBe('setup');
+  });
+
+  it('does not leave on pagehide: a reload must not end the session', () => {
+    const { socket } = liveHook();
+    act(() => {
+      dispatchEvent(new Event('pagehide'));
+    });
+    expect(socket.of('leave')).toHaveLength(0);
+  });
+});
+
+describe('after a reload', () => {
+  const intent = { type: 'create', name: 'Friday', familiar } as const;
+  const resumed: ServerMessage = { ...(created as Extract<ServerMessage, { type: 'session_created' }>), type: 'session_resumed', your_peer_id: 'p' };
+
+  beforeEach(() => {
+    sessionStorage.setItem('familiar:resume:host', 'tok-before');
+    sessionStorage.setItem('familiar:host:setup', JSON.stringify({ tab: 'tab-1', intent, source: 'tone', bpm: 100 }));
+  });
+
+  it('resumes with the stored token, then asks for a tap to play again', () => {
+    const { result } = renderHook(() => useHostSession());
+    expect(result.current.state).toBe('resuming');
+    const socket = FakeSocket.last;
+    socket.accept();
+    expect(socket.of('resume')).toEqual([{ type: 'resume', token: 'tok-before' }]);
+    expect(socket.of('create')).toHaveLength(0);
+    socket.deliver(resumed);
+    expect(result.current.state).toBe('live');
+    expect(result.current.needsResume).toBe(true);
+    expect(result.current.bpm).toBe(100);
+    expect(result.current.notice).toBeNull();
+  });
+
+  it('creates afresh with the same setup when the relay no longer knows the token, and says so', () => {
+    const { result } = renderHook(() => useHostSession());
+    const socket = FakeSocket.last;
+    socket.accept();
+    socket.deliver(error('invalid_token'));
+    expect(socket.of('create')).toEqual([{ ...intent, capabilities: ['resume'] }]);
+    socket.deliver(created);
+    expect(result.current.state).toBe('live');
+    expect(result.current.notice).toMatch(/new code/);
+  });
+
+  it('End session leaves and forgets the tab’s session, so the next load starts at setup', () => {
+    const { result } = renderHook(() => useHostSession());
+    const socket = FakeSocket.last;
+    socket.accept();
+    socket.deliver(resumed);
+    act(() => result.current.end());
+    expect(socket.of('leave')).toHaveLength(1);
+    expect(sessionStorage.getItem('familiar:host:setup')).toBeNull();
+    expect(sessionStorage.getItem('familiar:resume:host')).toBeNull();
+    cleanup();
+    expect(renderHook(() => useHostSession()).result.current.state).toBe('setup');
+  });
+
+  it('without a token beside it, a saved setup is ignored', () => {
+    sessionStorage.removeItem('familiar:resume:host');
+    expect(renderHook(() => useHostSession()).result.current.state).toBe('setup');
   });
 });

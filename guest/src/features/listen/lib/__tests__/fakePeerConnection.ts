@@ -17,6 +17,7 @@ export class FakePeerConnection {
   oniceconnectionstatechange: (() => void) | null = null;
   onicecandidate: unknown = null;
   ontrack: unknown = null;
+  ondatachannel: ((e: { channel: unknown }) => void) | null = null;
 
   constructor(readonly config: RTCConfiguration) {
     FakePeerConnection.all.push(this);
@@ -48,6 +49,13 @@ export class FakePeerConnection {
 
   close() {
     this.connectionState = 'closed';
+  }
+
+  /** The host's side opens a data channel: returns it so the test can send on it. */
+  openChannel(label: string): { label: string; onmessage: ((e: { data: unknown }) => void) | null } {
+    const channel = { label, onmessage: null as ((e: { data: unknown }) => void) | null };
+    this.ondatachannel?.({ channel });
+    return channel;
   }
 
   /** Moves ICE first, as browsers do, then the connection state. */

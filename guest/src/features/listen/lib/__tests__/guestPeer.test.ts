@@ -1,5 +1,6 @@
 // Unit tests of the guest's peer connection as a state machine, over a fake RTCPeerConnection:
-// connected (with its path), dropped and recovered, dropped for good, and failed while setting up.
+// connected (with its path), dropped and recovered, dropped for good, and failed while setting up;
+// and the covers the host sends on its data channel.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientMessage } from '../../../../protocol/wire';
@@ -22,6 +23,7 @@ beforeEach(() => {
     onConnected: (path) => events.push(`connected:${path}`),
     onDisconnected: () => events.push('disconnected'),
     onFailed: (stage, _l, _r, dropped) => events.push(`failed:${stage}:${dropped ? 'dropped' : 'setup'}`),
+    onCover: (cover) => events.push(`cover:${cover.track_id}:${cover.jpeg ? 'jpeg' : 'none'}`),
   };
   peer = new GuestPeer([], (m) => sent.push(m), handlers);
   pc = FakePeerConnection.last;
@@ -111,5 +113,24 @@ describe('GuestPeer', () => {
     await flush();
     expect(events).toEqual([]);
     expect(sent).toEqual([]);
+  });
+});
+
+describe('covers on the data channel', () => {
+  it('passes on covers from the cover channel and ignores other channels and bad messages', () => {
+    const covers = pc.openChannel('familiar-cover');
+    covers.onmessage?.({ data: JSON.stringify({ track_id: 'queue-2', jpeg: 'data:image/jpeg;base64,AAAA' }) });
+    covers.onmessage?.({ data: JSON.stringify({ track_id: 'queue-3', jpeg: null }) });
+    covers.onmessage?.({ data: 'garbage' });
+    const other = pc.openChannel('something-else');
+    expect(other.onmessage).toBeNull();
+    expect(events).toEqual(['cover:queue-2:jpeg', 'cover:queue-3:none']);
+  });
+
+  it('says nothing once closed', () => {
+    const covers = pc.openChannel('familiar-cover');
+    peer.close();
+    covers.onmessage?.({ data: JSON.stringify({ track_id: 'q', jpeg: null }) });
+    expect(events).toEqual([]);
   });
 });
