@@ -155,3 +155,82 @@ async fn sync_request_answers_the_sender_with_the_current_state() {
     t.guest.expect("playback_update").await;
     t.assert_all_quiet().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// up_next (our addition; see docs/protocol.md "Up next")
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn up_next_reaches_the_guests_sanitized_and_late_joiners_see_it() {
+    let server = relay();
+    let mut t = trio(&server).await;
+    let mut queue: Vec<Value> = vec![
+        json!({"title": "  Two  ", "artist": "B", "album": "LP", "bpm": 90, "cover": "x"}),
+        json!("not an object"),
+        json!({"title": 7, "artist": "C"}),
+        json!({"title": "x".repeat(300)}),
+    ];
+    queue.extend((0..12).map(|i| json!({"title": format!("Later {i}")})));
+    t.host
+        .send(json!({"type": "playback", "track_id": "t1", "is_playing": true, "up_next": queue}))
+        .await;
+    for c in [&mut t.guest, &mut t.listener] {
+        let u = c.expect("playback_update").await;
+        let up_next = u["up_next"].as_array().expect("up_next passed on");
+        assert_eq!(up_next.len(), 10, "at most ten: {u}");
+        assert_eq!(
+            up_next[0],
+            json!({"title": "Two", "artist": "B", "album": "LP"})
+        );
+        assert_eq!(
+            up_next[1],
+            json!({"artist": "C"}),
+            "non-objects dropped, non-strings too"
+        );
+        assert_eq!(
+            up_next[2]["title"].as_str().map(|s| s.chars().count()),
+            Some(200)
+        );
+        assert_eq!(up_next[9]["title"], "Later 6");
+    }
+    let (_late, joined) = guest(&server, &t.code, "Late").await;
+    assert_eq!(joined["session"]["up_next"][0]["title"], "Two");
+    assert_eq!(
+        joined["session"]["up_next"].as_array().map(Vec::len),
+        Some(10)
+    );
+}
+
+#[tokio::test]
+async fn a_playback_without_up_next_or_with_a_bad_one_carries_none() {
+    let server = relay();
+    let mut t = trio(&server).await;
+    t.host
+        .send(json!({"type": "playback", "track_id": "t1", "up_next": [{"title": "A"}]}))
+        .await;
+    assert_eq!(
+        t.guest.expect("playback_update").await["up_next"][0]["title"],
+        "A"
+    );
+    for next in [json!(null), json!("soon"), json!({"title": "A"})] {
+        t.host
+            .send(json!({"type": "playback", "is_playing": true, "up_next": next}))
+            .await;
+        let u = t.guest.expect("playback_update").await;
+        assert!(u.get("up_next").is_none(), "{next} is no up_next: {u}");
+    }
+    // Absent: replaced like track_meta (the host says nothing about a queue).
+    t.host
+        .send(json!({"type": "playback", "up_next": []}))
+        .await;
+    assert_eq!(
+        t.guest.expect("playback_update").await["up_next"],
+        json!([])
+    );
+    t.host
+        .send(json!({"type": "playback", "position_ms": 3}))
+        .await;
+    let u = t.guest.expect("playback_update").await;
+    assert!(u.get("up_next").is_none(), "{u}");
+    t.host.assert_nothing_pending().await;
+}

@@ -7,7 +7,8 @@ use ts_rs::TS;
 use crate::familiar::{Accent, Familiar, Variant};
 use crate::protocol::{
     Capability, ClientMessage, ErrorCode, IcePath, IceServer, JoinFields, ParticipantView,
-    PlaybackState, PublicSession, ReactionKind, Role, ServerMessage, SessionView, TrackMeta,
+    PlaybackState, PublicSession, QueuedTrack, ReactionKind, Role, ServerMessage, SessionView,
+    TrackMeta,
 };
 
 /// The whole generated module, one `export type` per wire type.
@@ -22,6 +23,7 @@ pub fn typescript() -> String {
         Capability::decl(),
         IceServer::decl(),
         TrackMeta::decl(),
+        QueuedTrack::decl(),
         PlaybackState::decl(),
         ParticipantView::decl(),
         SessionView::decl(),

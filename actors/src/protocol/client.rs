@@ -68,6 +68,10 @@ pub enum ClientMessage {
         #[serde(default)]
         #[ts(optional, type = "TrackMeta | null")]
         track_meta: Option<Value>,
+        /// What the host queued after this track (our addition; sanitized by the session).
+        #[serde(default)]
+        #[ts(optional, type = "Array<QueuedTrack> | null")]
+        up_next: Option<Value>,
     },
     SyncRequest {},
     Chat {

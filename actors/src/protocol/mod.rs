@@ -22,6 +22,6 @@ pub use errors::{server_full, ErrorCode, SERVER_FULL_TEMPLATE};
 pub use parse::{parse_client_message, ParseError};
 pub use server::{Relayed, ServerMessage, Welcome, WelcomeKind};
 pub use views::{
-    IcePath, IceServer, ParticipantView, PlaybackState, PublicSession, ReactionKind, Role,
-    SessionView, TrackMeta,
+    IcePath, IceServer, ParticipantView, PlaybackState, PublicSession, QueuedTrack, ReactionKind,
+    Role, SessionView, TrackMeta,
 };

@@ -10,7 +10,9 @@ use ts_rs::TS;
 
 use super::client::Opaque;
 use super::errors::ErrorCode;
-use super::views::{IcePath, IceServer, ParticipantView, ReactionKind, SessionView, TrackMeta};
+use super::views::{
+    IcePath, IceServer, ParticipantView, QueuedTrack, ReactionKind, SessionView, TrackMeta,
+};
 use crate::familiar::Familiar;
 
 /// A message the relay sends.
@@ -59,6 +61,10 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         track_meta: Option<TrackMeta>,
+        /// The host's queue after this track, as its last `playback` gave it (our addition).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        up_next: Option<Vec<QueuedTrack>>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         #[ts(as = "Option<bool>", optional)]
         heartbeat: bool,

@@ -82,6 +82,21 @@ pub struct TrackMeta {
     pub bpm: Option<f64>,
 }
 
+/// One track the host queued after the current one, for "up next" (our addition): what a
+/// `playback`'s `up_next` may say about it, limited to these three keys.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+pub struct QueuedTrack {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub artist: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub album: Option<String>,
+}
+
 /// The session as its members see it in `session_created` / `session_joined`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct SessionView {
@@ -98,6 +113,10 @@ pub struct SessionView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub track_meta: Option<TrackMeta>,
+    /// The last `up_next` the host sent (our addition), so a late joiner sees the queue at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub up_next: Option<Vec<QueuedTrack>>,
     /// Host first, then in join order.
     pub participants: Vec<ParticipantView>,
     /// The session's latest sequence number: a client that has seen nothing yet resumes with

@@ -37,8 +37,8 @@ use crate::familiar::Familiar;
 use crate::ids::{ConnId, SessionId, SessionKey, UserId};
 use crate::outbound::{CloseWhy, Conn, Outbound};
 use crate::protocol::{
-    ClientMessage, ErrorCode, IcePath, ParticipantView, PlaybackState, PublicSession, Role,
-    ServerMessage, SessionView, TrackMeta,
+    ClientMessage, ErrorCode, IcePath, ParticipantView, PlaybackState, PublicSession, QueuedTrack,
+    Role, ServerMessage, SessionView, TrackMeta,
 };
 use crate::throttle::MinuteWindow;
 use crate::token::{unix_now, HostClaims, ResumeClaims};
@@ -136,6 +136,8 @@ pub struct Session {
     playback: PlaybackState,
     /// The last track metadata, so a late joiner sees the title at once.
     track_meta: Option<TrackMeta>,
+    /// The last queue the host announced (`up_next`), likewise for late joiners.
+    up_next: Option<Vec<QueuedTrack>>,
     /// Playback changed since the last heartbeat, so the next one is worth sending.
     playback_changed: bool,
     /// The last sequence number handed out (chat, reactions, playback updates).
@@ -181,6 +183,7 @@ impl Session {
                 position_ms: 0.0,
             },
             track_meta: None,
+            up_next: None,
             playback_changed: false,
             seq: first_seq(),
             replay: VecDeque::new(),
@@ -219,6 +222,7 @@ impl Session {
             has_password: self.password_hash.is_some(),
             playback_state: self.playback.clone(),
             track_meta: self.track_meta.clone(),
+            up_next: self.up_next.clone(),
             participants: self.roster.iter().map(Member::view).collect(),
             seq: self.seq,
         }
@@ -289,7 +293,8 @@ impl Session {
                 is_playing,
                 position_ms,
                 track_meta,
-            } => self.playback(seat, track_id, is_playing, position_ms, track_meta),
+                up_next,
+            } => self.playback(seat, track_id, is_playing, position_ms, track_meta, up_next),
             ClientMessage::SyncRequest {} => self.sync(seat),
             ClientMessage::Chat { message } => self.chat(seat, message, received),
             ClientMessage::Reaction { kind } => self.react(seat, kind),

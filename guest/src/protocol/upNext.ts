@@ -1,8 +1,9 @@
-// The `up_next` addition (new; not yet in the relay's types, so not in the generated wire.ts):
-// the host's `playback` may carry `up_next`, at most ten `{title?, artist?, album?}` (strings cut
-// to 200 characters, like `track_meta`); the relay passes it on in `playback_update` and keeps the
-// last one in the session view for late joiners. Clients that predate it ignore it, and a relay
-// that does not pass it on yet simply leaves it out, which the guest shows as no list at all.
+// The `up_next` addition (new; `QueuedTrack` in the generated wire.ts): the host's `playback` may
+// carry `up_next`, at most ten `{title?, artist?, album?}` (strings cut to 200 characters, like
+// `track_meta`); the relay passes it on in `playback_update` and keeps the last one in the
+// session view for late joiners. Clients that predate it ignore it, and an older relay that does
+// not pass it on simply leaves it out, which the guest shows as no list at all. Read leniently
+// all the same: the relay's answer is data from the network.
 
 import type { ClientMessage } from './wire';
 

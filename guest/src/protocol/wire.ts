@@ -26,6 +26,8 @@ export type IceServer = { urls: string | string[], username?: string, credential
 
 export type TrackMeta = { title?: string, artist?: string, album?: string, bpm?: number, };
 
+export type QueuedTrack = { title?: string, artist?: string, album?: string, };
+
 export type PlaybackState = { track_id: string | null, is_playing: boolean, position_ms: number, };
 
 export type ParticipantView = { user_id: string, username: string, role: Role, familiar: Familiar, 
@@ -47,6 +49,10 @@ export type SessionView = { id: string, code: string, name: string, host_id: str
  * The last `track_meta` the host sent, so a late joiner sees the title at once.
  */
 track_meta?: TrackMeta, 
+/**
+ * The last `up_next` the host sent (our addition), so a late joiner sees the queue at once.
+ */
+up_next?: Array<QueuedTrack>, 
 /**
  * Host first, then in join order.
  */
@@ -83,7 +89,11 @@ last_seq?: number, } | { "type": "update_familiar", familiar?: FamiliarInput | n
 /**
  * Absent: keep the stored value; `null`: no track.
  */
-track_id?: string | null, is_playing?: boolean, position_ms?: number, track_meta?: TrackMeta | null, } | { "type": "sync_request", } | { "type": "chat", message: string, } | { "type": "reaction", 
+track_id?: string | null, is_playing?: boolean, position_ms?: number, track_meta?: TrackMeta | null, 
+/**
+ * What the host queued after this track (our addition; sanitized by the session).
+ */
+up_next?: Array<QueuedTrack> | null, } | { "type": "sync_request", } | { "type": "chat", message: string, } | { "type": "reaction", 
 /**
  * Anything but one of the four kinds (a number, null) is ignored, never an error.
  */
@@ -97,7 +107,11 @@ path?: IcePath,
  */
 failed_stage?: string, };
 
-export type ServerMessage = { "type": "session_created", session: SessionView, your_user_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_joined", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_resumed", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "guest_joined", user_id: string, username: string, peer_id: string, familiar: Familiar, participant_count: number, } | { "type": "user_joined", user: ParticipantView, participant_count: number, } | { "type": "user_updated", user: ParticipantView, } | { "type": "playback_update", track_id: string | null, is_playing: boolean, position_ms: number, track_meta?: TrackMeta, heartbeat?: boolean, seq?: number, } | { "type": "sync_response", track_id: string | null, is_playing: boolean, position_ms: number, } | { "type": "chat", user_id: string, username: string, message: string, seq?: number, } | { "type": "user_reaction", user_id: string, username: string, kind: ReactionKind, 
+export type ServerMessage = { "type": "session_created", session: SessionView, your_user_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_joined", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_resumed", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "guest_joined", user_id: string, username: string, peer_id: string, familiar: Familiar, participant_count: number, } | { "type": "user_joined", user: ParticipantView, participant_count: number, } | { "type": "user_updated", user: ParticipantView, } | { "type": "playback_update", track_id: string | null, is_playing: boolean, position_ms: number, track_meta?: TrackMeta, 
+/**
+ * The host's queue after this track, as its last `playback` gave it (our addition).
+ */
+up_next?: Array<QueuedTrack>, heartbeat?: boolean, seq?: number, } | { "type": "sync_response", track_id: string | null, is_playing: boolean, position_ms: number, } | { "type": "chat", user_id: string, username: string, message: string, seq?: number, } | { "type": "user_reaction", user_id: string, username: string, kind: ReactionKind, 
 /**
  * Milliseconds since the Unix epoch.
  */

@@ -1,10 +1,10 @@
-// The four reactions, in one place: the kinds the relay passes on, the emoji that floats for
-// each, and the words a screen reader says. The kinds are a hand copy of the relay's list; when
-// the generated wire types carry a `ReactionKind` union, `ReactionKind` below becomes a re-export
-// of it and the tables keep compiling against it (each is a Record over every kind).
+// The four reactions, in one place: the emoji that floats for each kind and the words a screen
+// reader says. The kinds themselves are the relay's (`ReactionKind`, generated into wire.ts);
+// each table is a Record over every kind, so a new kind does not compile until it has both.
 
-export const REACTION_KINDS = ['cheer', 'pulse', 'wave', 'spark'] as const;
-export type ReactionKind = (typeof REACTION_KINDS)[number];
+import type { ReactionKind } from '../protocol/wire';
+
+export type { ReactionKind };
 
 export function isReactionKind(kind: string): kind is ReactionKind {
   return (REACTION_KINDS as readonly string[]).includes(kind);
@@ -16,6 +16,9 @@ export const REACTION_EMOJI: Record<ReactionKind, string> = {
   wave: '👋',
   spark: '✨',
 };
+
+/** Every kind, in the order the reaction bar shows them. */
+export const REACTION_KINDS = Object.keys(REACTION_EMOJI) as ReactionKind[];
 
 /** "Ana cheered": what each kind says in the screen-reader sentence. */
 export const REACTION_VERBS: Record<ReactionKind, string> = {
