@@ -38,6 +38,11 @@ export default {
     divideOpacity: false,
     placeholderOpacity: false,
     ringOpacity: false,
+    // space-y-* and divide-y are written out in index.css without the reverse variables and
+    // calc() Tailwind adds to each (nothing here uses *-reverse or the hidden attribute).
+    space: false,
+    divideWidth: false,
+    divideColor: false,
   },
   // Words in the scripts that happen to be utility names (style.transform, capitalize(), the
   // avatar's inline `filter: drop-shadow(...)`...).

@@ -51,7 +51,7 @@ export function NowPlaying({ meta, clock, audio }: { meta: TrackMeta | null; clo
           step={0.05}
           value={audio.muted ? 0 : audio.volume}
           onChange={(e) => audio.setVolume(Number(e.target.value))}
-          className="h-2 flex-1 accent-ember"
+          className="h-11 flex-1 accent-ember"
         />
       </div>
     </section>
