@@ -106,9 +106,10 @@ export class Person {
 
   /**
    * `browser` is 'chromium' (the default) or 'firefox'; `contextOptions` go to Playwright as they
-   * are (e.g. `isMobile`, `hasTouch` for a phone; Chromium only).
+   * are (e.g. `isMobile`, `hasTouch` for a phone; Chromium only); `autoplay: false` makes
+   * Chromium refuse to play sound before a tap (Chromium only).
    */
-  static async launch(name, { viewport = PHONE, browser = 'chromium', contextOptions = {} } = {}) {
+  static async launch(name, { viewport = PHONE, browser = 'chromium', contextOptions = {}, autoplay = true } = {}) {
     const profile = mkdtempSync(join(tmpdir(), `familiar-e2e-${name}-`));
     // The browser's own timeout for the launch; a loaded 2-core machine can be slow to start it.
     const common = { headless: true, viewport, timeout: 60_000, ...contextOptions };
@@ -121,7 +122,11 @@ export class Person {
         firefoxUserPrefs: FIREFOX_PREFS,
       });
     } else if (browser === 'chromium') {
-      context = await chromium.launchPersistentContext(profile, { ...common, executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+      // Without autoplay, Chromium plays media only after a tap, as Safari does.
+      const args = autoplay
+        ? CHROMIUM_FLAGS
+        : [...CHROMIUM_FLAGS.filter((f) => !f.startsWith('--autoplay-policy=')), '--autoplay-policy=document-user-activation-required'];
+      context = await chromium.launchPersistentContext(profile, { ...common, executablePath: CHROMIUM, args });
     } else {
       throw new Error(`unknown browser ${browser}`);
     }

@@ -16,7 +16,7 @@ export async function startHostPage(person, relay, { name, username = 'Hostess',
   await page.getByRole('button', { name: 'Start session' }).click();
   await page.getByRole('status').filter({ hasText: /^Live/ }).waitFor({ timeout: 20_000 });
   const code = await page.evaluate(() => window.__familiar?.code?.() ?? null);
-  const link = await page.getByRole('link', { name: 'Share link' }).getAttribute('href');
+  const link = await page.getByRole('region', { name: 'Invite friends' }).getByRole('link').getAttribute('href');
   if (!code || !link) throw new Error(`host page shows no code (${code}) or share link (${link})`);
   return { page, code, link };
 }

@@ -129,7 +129,7 @@ test('3. chat and a reaction from a guest reach the host and the other guests', 
 
   await sendChat(dee, 'This one is great');
   for (const page of [host.page, eli, dee]) {
-    await chatLog(page).getByRole('listitem').filter({ hasText: 'Dee' }).filter({ hasText: 'This one is great' }).waitFor();
+    await chatLog(page).locator('p').filter({ hasText: 'Dee' }).filter({ hasText: 'This one is great' }).waitFor();
   }
 
   await dee.getByRole('group', { name: 'Reactions' }).getByRole('button', { name: 'Cheer' }).click();
