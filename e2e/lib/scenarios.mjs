@@ -46,14 +46,16 @@ export async function kickGuest(hostPage, kicked, name, others = []) {
 }
 
 /**
- * The host closes its tab (its unload handlers run): within 10 s every guest sees "The session
- * has ended", then silence. On a miss the failure says what the guests showed and how long the
- * end took in fact. Returns the time the end took, in ms.
+ * The host leaves: closes its tab (its unload handlers run), or with `endButton` presses "End
+ * session". Within 10 s every guest sees "The session has ended", then silence. On a miss the
+ * failure says what the guests showed and how long the end took in fact. Returns the time the
+ * end took, in ms.
  */
-export async function hostLeaves(hostPerson, hostPage, guests) {
+export async function hostLeaves(hostPerson, hostPage, guests, { endButton = false } = {}) {
   hostPerson.context.on('dialog', (d) => d.accept());
   const closedAt = Date.now();
-  await hostPage.close({ runBeforeUnload: true });
+  if (endButton) await hostPage.getByRole('button', { name: 'End session' }).click();
+  else await hostPage.close({ runBeforeUnload: true });
   const ended = (page, timeout) => page.getByRole('heading', { name: 'The session has ended' }).waitFor({ timeout });
   const pages = Object.values(guests);
   try {
