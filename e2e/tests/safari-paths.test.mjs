@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { PHONE_CONTEXT } from '../lib/access.mjs';
 import { installProbe, levels, SILENT, waitForAudio } from '../lib/audio.mjs';
 import { LAPTOP, PHONE, people } from '../lib/browser.mjs';
-import { shot, typeInto, waitConnected, waitForState } from '../lib/guest.mjs';
+import { shot, typeInto, waitConnected } from '../lib/guest.mjs';
 import { startHostPage } from '../lib/host.mjs';
 import { Relay } from '../lib/relay.mjs';
 import { buildOnce, explain } from '../lib/setup.mjs';
