@@ -46,7 +46,7 @@ function Member({
 }) {
   const live = isHost ? !p.away : p.webrtc_connected && !p.away;
   return (
-    <li className={`relative flex flex-col items-center gap-1 ${isHost ? 'w-full' : 'w-20'}`}>
+    <li className={`relative flex flex-col items-center gap-1 ${isHost ? 'w-full' : 'w-24'}`}>
       {/* Only the familiar fades while away: faded words would be too faint to read. */}
       <div className={`relative ${p.away ? 'opacity-50' : ''}`}>
         <div className={beat ? 'sway' : undefined} style={beat ? ({ '--beat': beat } as CSSProperties) : undefined}>
