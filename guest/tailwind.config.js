@@ -25,6 +25,8 @@ export default {
         'alert-line': '#6b4541',
       },
       fontFamily: {
+        // The body's own stack (index.css), so .font-sans repeats it rather than adding another.
+        sans: ['system-ui', '-apple-system', '"Segoe UI"', 'Roboto', 'sans-serif'],
         display: ['ui-serif', '"Iowan Old Style"', '"Palatino Linotype"', 'Palatino', 'Georgia', 'serif'],
         mono: ['ui-monospace', 'Menlo', 'Consolas', 'monospace'],
       },
