@@ -8,7 +8,9 @@
 #   BENCH_PORT=18123 BENCH_NO_BUILD=1 bench/run.sh capacity
 #
 # Any cap below can be overridden from the environment (e.g. MAX_PARTICIPANTS=8). The relay's
-# log goes to target/bench-relay.log. Needs curl.
+# log goes to target/bench-relay.log. Needs curl. RELAY_BIN runs another relay binary (an older
+# build, for before/after figures); BENCH_INDEPENDENT=chat|join runs the independent generator
+# (bench/independent, Node + ws) instead of familiar-bench, with the flags given after SCENARIO.
 #
 # The machine is shared: before starting, the script waits up to BENCH_QUIET_WAIT seconds
 # (default 600; 0: don't wait) until at most BENCH_QUIET_PCT percent (default 20) of the CPU is
@@ -67,7 +69,13 @@ export RUST_LOG="${RUST_LOG:-warn}"
 # Each process gets its hard open-file limit (20,000 here): 18,000 relay sockets fit.
 ulimit -n "$(ulimit -Hn)"
 
-target/release/familiar-sessions >"$log" 2>&1 &
+# `chaos` starts, kills and restarts the relay itself (with these caps from the environment).
+if [[ "$1" == chaos ]]; then
+    exec target/release/familiar-bench "$@" --url "ws://127.0.0.1:$port/api/v1/sessions/ws" \
+        --relay-bin "${RELAY_BIN:-target/release/familiar-sessions}"
+fi
+
+"${RELAY_BIN:-target/release/familiar-sessions}" >"$log" 2>&1 &
 relay=$!
 trap 'kill "$relay" 2>/dev/null || true; wait "$relay" 2>/dev/null || true' EXIT
 
@@ -83,5 +91,11 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$port/health" >/dev/null
 
-target/release/familiar-bench "$@" \
-    --url "ws://127.0.0.1:$port/api/v1/sessions/ws" --server-pid "$relay"
+url="ws://127.0.0.1:$port/api/v1/sessions/ws"
+if [[ -n "${BENCH_INDEPENDENT:-}" ]]; then
+    shift
+    (cd bench/independent && { [[ -d node_modules ]] || npm ci --no-audit --no-fund >&2; } &&
+        node loadgen.mjs "$BENCH_INDEPENDENT" --url "$url" "$@")
+else
+    target/release/familiar-bench "$@" --url "$url" --server-pid "$relay"
+fi

@@ -30,6 +30,13 @@ pub struct Config {
     #[arg(long, env = "METRICS_HOST", default_value = "0.0.0.0")]
     pub metrics_host: String,
 
+    /// Connections the kernel queues for each port (public and metrics) before the relay
+    /// accepts them. Past it, new connections' SYNs are dropped and retried only after a
+    /// second: a link posted to a big group chat brings hundreds of joins at once. The kernel
+    /// caps it at `net.core.somaxconn` (4096 on current Linux).
+    #[arg(long, env = "LISTEN_BACKLOG", default_value_t = 4096)]
+    pub listen_backlog: u32,
+
     /// Where the built guest app lives (`index.html`, `assets/`).
     #[arg(long, env = "STATIC_DIR", default_value = "static")]
     pub static_dir: PathBuf,

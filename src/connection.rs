@@ -19,7 +19,8 @@ use bytestring::ByteString;
 use familiar_actors::code::SessionCode;
 use familiar_actors::metrics::Metrics;
 use familiar_actors::protocol::{
-    parse_client_message, ClientMessage, ErrorCode, JoinFields, ParseError, Role, ServerMessage,
+    parse_client_message, Capabilities, ClientMessage, ErrorCode, JoinFields, ParseError, Role,
+    ServerMessage,
 };
 use familiar_actors::registry::{Create, Find, JoinFailed, ResumeRequest};
 use familiar_actors::session::{
@@ -326,6 +327,7 @@ impl Connection {
                 username,
                 password,
                 familiar,
+                capabilities,
             } => {
                 if self.membership.is_some() {
                     return self.send_error(ErrorCode::AlreadyInSession, ctx);
@@ -337,6 +339,7 @@ impl Connection {
                     username,
                     password,
                     familiar,
+                    resumable: Capabilities::resume_of(capabilities),
                 };
                 let registry = self.state.registry.clone();
                 let turn = self.state.turn.clone();
@@ -403,6 +406,7 @@ impl Connection {
             username: present(fields.guest_name).or(present(fields.username)),
             password: fields.password,
             familiar: fields.familiar,
+            resumable: Capabilities::resume_of(fields.capabilities),
         };
         let registry = self.state.registry.clone();
         let turn = self.state.turn.clone();

@@ -1,22 +1,21 @@
 //! Entry point: parse the configuration, start logging, bind the ports, run until SIGTERM or
 //! SIGINT, then drain.
 
-use std::net::TcpListener;
-
 use clap::Parser;
 use familiar_sessions::config::Config;
-use familiar_sessions::server;
+use familiar_sessions::{listener, server};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let config = Config::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let listener = TcpListener::bind((config.host.as_str(), config.port))?;
+    let backlog = config.listen_backlog;
+    let public = listener::bind(&config.host, config.port, backlog)?;
     let metrics_listener = match config.metrics_port {
         0 => None,
-        port => Some(TcpListener::bind((config.metrics_host.as_str(), port))?),
+        port => Some(listener::bind(&config.metrics_host, port, backlog)?),
     };
-    server::run(config, listener, metrics_listener, shutdown_signal()).await
+    server::run(config, public, metrics_listener, shutdown_signal()).await
 }
 
 /// Resolves on the first SIGTERM (Fly's kill signal) or SIGINT (Ctrl-C).

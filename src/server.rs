@@ -100,7 +100,9 @@ pub async fn run(
     .disable_signals()
     .shutdown_timeout(1)
     .max_connections(50_000)
-    .backlog(4096)
+    // Small frames (chat, reactions, a first ICE candidate after a pause) must not wait for the
+    // peer's delayed ACK under Nagle's algorithm: up to 40 ms each.
+    .tcp_nodelay(true)
     .listen(listener)?
     .run();
     let public_handle = public.handle();
@@ -115,6 +117,7 @@ pub async fn run(
                     .route("/metrics", web::get().to(http::metrics))
             })
             .workers(1)
+            .tcp_nodelay(true)
             .disable_signals()
             .shutdown_timeout(1)
             .listen(listener)?

@@ -1,7 +1,8 @@
 //! The real binary as an operator runs it: configured by environment, logging with env_logger,
 //! stopped by SIGTERM. Checks the drain (clients told `server_restarting`, closed with 1012,
-//! process gone in time) and that a whole session's log output never carries a session code,
-//! password, resume token or chat text.
+//! process gone in time), that a whole session's log output never carries a session code,
+//! password, resume token or chat text, and that both ports listen with the configured backlog
+//! (as `ss -ltn` shows it).
 
 mod common;
 
@@ -21,7 +22,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn spawn_relay(port: u16) -> Child {
+fn spawn_relay(port: u16, extra_env: &[(&str, String)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_familiar-sessions"))
         .env_clear()
         .env("PORT", port.to_string())
@@ -34,6 +35,7 @@ fn spawn_relay(port: u16) -> Child {
             "RUST_LOG",
             "info,familiar_sessions=debug,familiar_actors=debug",
         )
+        .envs(extra_env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -57,7 +59,7 @@ async fn wait_healthy(port: u16) {
 #[tokio::test]
 async fn sigterm_drains_and_logs_hold_no_secrets() {
     let port = free_port();
-    let mut relay = spawn_relay(port);
+    let mut relay = spawn_relay(port, &[]);
     wait_healthy(port).await;
     let url = format!("ws://127.0.0.1:{port}/api/v1/sessions/ws");
 
@@ -140,5 +142,55 @@ async fn sigterm_drains_and_logs_hold_no_secrets() {
         "Secret Party",
     ] {
         assert!(!logs.contains(secret), "log leaks {secret:?}:\n{logs}");
+    }
+}
+
+/// The accept backlog of the socket listening on `port`, as `ss -Hltn` prints it (Send-Q of a
+/// listening socket).
+fn listen_backlog(port: u16) -> u32 {
+    let out = Command::new("ss")
+        .args(["-Hltn", &format!("sport = :{port}")])
+        .output()
+        .expect("ss (iproute2) is installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .next()
+        .unwrap_or_else(|| panic!("nothing listens on {port}"));
+    line.split_whitespace()
+        .nth(2)
+        .and_then(|q| q.parse().ok())
+        .unwrap_or_else(|| panic!("no Send-Q in {line:?}"))
+}
+
+#[tokio::test]
+async fn both_ports_listen_with_the_configured_backlog() {
+    let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(4096);
+    for (configured, expected) in [
+        (None, 4096.min(somaxconn)),
+        (Some(1000), 1000.min(somaxconn)),
+    ] {
+        let (port, metrics_port) = (free_port(), free_port());
+        let mut env = vec![("METRICS_PORT", metrics_port.to_string())];
+        if let Some(backlog) = configured {
+            env.push(("LISTEN_BACKLOG", backlog.to_string()));
+        }
+        let mut relay = spawn_relay(port, &env);
+        wait_healthy(port).await;
+        assert_eq!(
+            listen_backlog(port),
+            expected,
+            "public port, LISTEN_BACKLOG={configured:?}"
+        );
+        assert_eq!(
+            listen_backlog(metrics_port),
+            expected,
+            "metrics port, LISTEN_BACKLOG={configured:?}"
+        );
+        relay.kill().unwrap();
+        relay.wait().unwrap();
     }
 }

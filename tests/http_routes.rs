@@ -15,10 +15,7 @@ use familiar_sessions::config::Config;
 use serde_json::{json, Value};
 
 fn relay_with(configure: impl FnOnce(&mut Config)) -> TestServer {
-    TestServer::start_with(|c| {
-        c.resume_grace_ms = 0;
-        configure(c);
-    })
+    TestServer::start_with(configure)
 }
 
 fn relay() -> TestServer {

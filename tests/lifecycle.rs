@@ -5,9 +5,10 @@
 //! quiet one that answers pings stays; the playback heartbeat goes out once per change; and a
 //! graceful shutdown tells every participant `server_restarting` before closing with 1012.
 //!
-//! Every relay here uses `resume_grace_ms = 0`, the contract's immediate-disconnect semantics
-//! (the resume grace period is tested elsewhere). Waiting is on messages; the only sleeps are
-//! the quiet periods that prove something does *not* happen.
+//! Every relay here keeps the production resume grace period (30 s) and its clients declare no
+//! capabilities, as the Familiar app and older guest pages do: a drop is a departure at once for
+//! them (the grace period for clients that declare `resume` is tested in resume.rs). Waiting is
+//! on messages; the only sleeps are the quiet periods that prove something does *not* happen.
 
 mod common;
 
@@ -23,7 +24,6 @@ const NOT_FOUND: &str = "Session not found";
 
 fn relay_with(configure: impl FnOnce(&mut Config)) -> TestServer {
     TestServer::start_with(|c| {
-        c.resume_grace_ms = 0;
         c.heartbeat_interval_ms = 3_600_000;
         configure(c);
     })

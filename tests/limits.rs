@@ -20,7 +20,6 @@ const BAD_PASSWORD: &str = "Invalid session password";
 
 fn relay_with(configure: impl FnOnce(&mut familiar_sessions::config::Config)) -> TestServer {
     TestServer::start_with(|c| {
-        c.resume_grace_ms = 0;
         c.heartbeat_interval_ms = 3_600_000;
         configure(c);
     })

@@ -32,7 +32,7 @@ async fn wait_for(server: &TestServer, series: &str, want: f64) -> String {
 
 #[tokio::test]
 async fn counters_follow_a_scripted_session() {
-    let server = TestServer::start_with(|c| c.resume_grace_ms = 0);
+    let server = TestServer::start();
     let mut host_ws = server.client().await;
     host_ws
         .send(json!({"type": "create", "password": "pw"}))

@@ -3,10 +3,11 @@
 //! sanitizing, playback and sync_request, chat, reactions, kick, leave, the WebRTC routing rules,
 //! membership-only messages from non-members, and create/join while already in a session.
 //!
-//! Every test runs its own relay with `resume_grace_ms = 0` (the contract's immediate
-//! disconnect) and a heartbeat far in the future, so no heartbeat can slip between the frames a
-//! test expects. Absence of a message is proven with a sentinel request whose answer must be the
-//! very next frame.
+//! Every test runs its own relay with the production resume grace period (30 s) and clients that
+//! declare no capabilities, as the Familiar app and older guest pages do, so every row is proven
+//! as those clients meet it; and a heartbeat far in the future, so no heartbeat can slip between
+//! the frames a test expects. Absence of a message is proven with a sentinel request whose answer
+//! must be the very next frame.
 
 mod common;
 
@@ -26,7 +27,6 @@ fn relay() -> TestServer {
 
 fn relay_with(configure: impl FnOnce(&mut familiar_sessions::config::Config)) -> TestServer {
     TestServer::start_with(|c| {
-        c.resume_grace_ms = 0;
         c.heartbeat_interval_ms = 3_600_000;
         configure(c);
     })

@@ -34,9 +34,9 @@ async fn resume(server: &TestServer, token: &str, last_seq: Option<u64>) -> Clie
 #[tokio::test]
 async fn guest_drops_and_resumes_within_grace_and_misses_nothing() {
     let server = TestServer::start_with(resumable);
-    let (mut host_ws, created) = host(&server).await;
+    let (mut host_ws, created) = resumable_host(&server).await;
     let code = created["session"]["code"].as_str().unwrap();
-    let (guest_ws, joined) = guest(&server, code, "Ana").await;
+    let (guest_ws, joined) = resumable_guest(&server, code, "Ana").await;
     let ana_id = joined["your_user_id"].clone();
     let last_seq = joined["session"]["seq"].as_u64().unwrap();
     host_ws.expect("guest_joined").await;
@@ -81,9 +81,9 @@ async fn grace_expiry_removes_the_away_guest() {
         resumable(c);
         c.resume_grace_ms = 300;
     });
-    let (mut host_ws, created) = host(&server).await;
+    let (mut host_ws, created) = resumable_host(&server).await;
     let code = created["session"]["code"].as_str().unwrap();
-    let (guest_ws, joined) = guest(&server, code, "Ana").await;
+    let (guest_ws, joined) = resumable_guest(&server, code, "Ana").await;
     host_ws.expect("guest_joined").await;
     host_ws.expect("user_joined").await;
     drop(guest_ws);
@@ -104,9 +104,9 @@ async fn grace_expiry_removes_the_away_guest() {
 #[tokio::test]
 async fn host_drops_and_returns_keeping_the_session() {
     let server = TestServer::start_with(resumable);
-    let (host_ws, created) = host(&server).await;
+    let (host_ws, created) = resumable_host(&server).await;
     let code = created["session"]["code"].as_str().unwrap().to_string();
-    let (mut guest_ws, _) = guest(&server, &code, "Ana").await;
+    let (mut guest_ws, _) = resumable_guest(&server, &code, "Ana").await;
     drop(host_ws);
     let away = guest_ws.expect("host_away").await;
     assert_eq!(away["user_id"], created["your_user_id"]);
@@ -132,9 +132,9 @@ async fn host_that_never_returns_ends_the_session_after_grace() {
         resumable(c);
         c.resume_grace_ms = 300;
     });
-    let (host_ws, created) = host(&server).await;
+    let (host_ws, created) = resumable_host(&server).await;
     let code = created["session"]["code"].as_str().unwrap().to_string();
-    let (mut guest_ws, _) = guest(&server, &code, "Ana").await;
+    let (mut guest_ws, _) = resumable_guest(&server, &code, "Ana").await;
     drop(host_ws);
     guest_ws.expect("host_away").await;
     let left = guest_ws.expect("user_left").await;
@@ -148,7 +148,7 @@ async fn host_that_never_returns_ends_the_session_after_grace() {
 #[tokio::test]
 async fn forged_and_foreign_tokens_are_refused() {
     let server = TestServer::start_with(resumable);
-    let (_host_ws, created) = host(&server).await;
+    let (_host_ws, created) = resumable_host(&server).await;
     let genuine = token(&created);
     let (body, _) = genuine.split_once('.').unwrap();
     for bad in [
@@ -183,7 +183,7 @@ fn claims_for(created: &Value, exp: u64) -> ResumeClaims {
 #[tokio::test]
 async fn expired_tokens_say_so() {
     let server = TestServer::start_with(resumable);
-    let (_host_ws, created) = host(&server).await;
+    let (_host_ws, created) = resumable_host(&server).await;
     let expired = TokenSigner::new(SECRET.as_bytes()).sign(&claims_for(&created, unix_now() - 5));
     let mut c = resume(&server, &expired, None).await;
     let error = c.expect("error").await;
@@ -194,9 +194,9 @@ async fn expired_tokens_say_so() {
 async fn kicked_guest_stays_out_also_across_a_restart() {
     let server = TestServer::start_with(resumable);
     let addr = server.addr;
-    let (mut host_ws, created) = host(&server).await;
+    let (mut host_ws, created) = resumable_host(&server).await;
     let code = created["session"]["code"].as_str().unwrap().to_string();
-    let (_guest_ws, joined) = guest(&server, &code, "Ana").await;
+    let (_guest_ws, joined) = resumable_guest(&server, &code, "Ana").await;
     host_ws.expect("guest_joined").await;
     host_ws.expect("user_joined").await;
     host_ws
@@ -224,9 +224,9 @@ async fn kicked_guest_stays_out_also_across_a_restart() {
 async fn restart_is_reclaimed_by_the_host_and_guests_follow() {
     let server = TestServer::start_with(resumable);
     let addr = server.addr;
-    let (mut host_ws, created) = host(&server).await;
+    let (mut host_ws, created) = resumable_host(&server).await;
     let code = created["session"]["code"].as_str().unwrap().to_string();
-    let (mut guest_ws, joined) = guest(&server, &code, "Ana").await;
+    let (mut guest_ws, joined) = resumable_guest(&server, &code, "Ana").await;
     host_ws.expect("guest_joined").await;
     host_ws.expect("user_joined").await;
     guest_ws
@@ -286,13 +286,13 @@ async fn restored_sessions_still_count_against_the_cap() {
         c.max_sessions = 1;
     });
     let addr = server.addr;
-    let (_host_ws, created) = host(&server).await;
+    let (_host_ws, created) = resumable_host(&server).await;
     server.stop();
     let mut config = test_config();
     resumable(&mut config);
     config.max_sessions = 1;
     let server = TestServer::start_at(config, addr);
-    let (_other, _) = host(&server).await;
+    let (_other, _) = resumable_host(&server).await;
     let mut c = resume(&server, &token(&created), None).await;
     let error = c.expect("error").await;
     assert_eq!(error["code"], "server_full");
@@ -302,7 +302,7 @@ async fn restored_sessions_still_count_against_the_cap() {
 #[tokio::test]
 async fn tokens_never_appear_in_by_code() {
     let server = TestServer::start_with(resumable);
-    let (_host_ws, created) = host(&server).await;
+    let (_host_ws, created) = resumable_host(&server).await;
     let code = created["session"]["code"].as_str().unwrap();
     let (_, body, _) = server
         .get(&format!("/api/v1/sessions/by-code/{code}"))

@@ -6,8 +6,8 @@ use ts_rs::TS;
 
 use crate::familiar::{Accent, Familiar, Variant};
 use crate::protocol::{
-    ClientMessage, ErrorCode, IcePath, IceServer, JoinFields, ParticipantView, PlaybackState,
-    PublicSession, Role, ServerMessage, SessionView, TrackMeta,
+    Capability, ClientMessage, ErrorCode, IcePath, IceServer, JoinFields, ParticipantView,
+    PlaybackState, PublicSession, Role, ServerMessage, SessionView, TrackMeta,
 };
 
 /// The whole generated module, one `export type` per wire type.
@@ -18,6 +18,7 @@ pub fn typescript() -> String {
         Familiar::decl(),
         Role::decl(),
         IcePath::decl(),
+        Capability::decl(),
         IceServer::decl(),
         TrackMeta::decl(),
         PlaybackState::decl(),

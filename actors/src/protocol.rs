@@ -40,6 +40,10 @@ pub enum ClientMessage {
         #[serde(default)]
         #[ts(optional, type = "FamiliarInput | null")]
         familiar: Option<Value>,
+        /// What this client can do beyond the contract (our addition; old clients omit it).
+        #[serde(default)]
+        #[ts(optional, type = "Array<Capability>")]
+        capabilities: Option<Capabilities>,
     },
     /// Join as a `listener` (the Familiar app joining someone else's session).
     Join(JoinFields),
@@ -187,6 +191,50 @@ pub struct JoinFields {
     #[serde(default)]
     #[ts(optional, type = "FamiliarInput | null")]
     pub familiar: Option<Value>,
+    /// What this client can do beyond the contract (our addition; old clients omit it).
+    #[serde(default)]
+    #[ts(optional, type = "Array<Capability>")]
+    pub capabilities: Option<Capabilities>,
+}
+
+/// A capability a client declares on `create` / `join` / `join_guest`, as it appears on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// The client reconnects after a dropped socket and sends `resume`: only such a member is
+    /// kept as away for the grace period. Without it a drop is a departure, as the contract says.
+    Resume,
+}
+
+/// The capabilities a client declared. Lenient like every inbound field: anything but an array
+/// of strings, and any string we do not know, declares nothing (a client never gets an error
+/// for it), so clients may list capabilities of newer relays.
+///
+/// As a field it is an `Option` only for the generated TypeScript (an optional key); absent and
+/// `None` declare nothing, like an empty list. Read it with [`Capabilities::resume_of`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Declared [`Capability::Resume`].
+    pub resume: bool,
+}
+
+impl Capabilities {
+    /// Whether `declared` (a message's `capabilities` field) includes `resume`.
+    pub fn resume_of(declared: Option<Capabilities>) -> bool {
+        declared.is_some_and(|c| c.resume)
+    }
+}
+
+impl<'de> Deserialize<'de> for Capabilities {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let declared = match Value::deserialize(deserializer)? {
+            Value::Array(items) => items,
+            _ => Vec::new(),
+        };
+        Ok(Capabilities {
+            resume: declared.iter().any(|c| c.as_str() == Some("resume")),
+        })
+    }
 }
 
 impl ClientMessage {

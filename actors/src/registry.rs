@@ -148,6 +148,8 @@ pub struct Create {
     pub username: Option<String>,
     pub password: Option<String>,
     pub familiar: Option<Value>,
+    /// The host declared the `resume` capability.
+    pub resumable: bool,
 }
 
 impl Handler<Create> for Registry {
@@ -194,6 +196,7 @@ impl Handler<Create> for Registry {
                     host: msg.conn,
                     host_username: username,
                     host_familiar: familiar,
+                    host_resumable: msg.resumable,
                     restored: None,
                 };
                 let code = init.code.clone();
@@ -338,6 +341,7 @@ impl Handler<ResumeRequest> for Registry {
                         host: msg.conn,
                         host_username: claims.username,
                         host_familiar: claims.familiar,
+                        host_resumable: true,
                         restored: Some(Restored {
                             session_id: claims.session_id,
                             host_user_id: claims.user_id,

@@ -173,6 +173,8 @@ pub struct SessionInit {
     pub host: Conn,
     pub host_username: String,
     pub host_familiar: Familiar,
+    /// The host declared it can resume (always true for a session its token restores).
+    pub host_resumable: bool,
     /// Set when the host's resume token recreates the session after a restart.
     pub restored: Option<Restored>,
 }
@@ -205,6 +207,8 @@ pub struct Join {
     pub username: Option<String>,
     pub password: Option<String>,
     pub familiar: Option<Value>,
+    /// The joiner declared the `resume` capability.
+    pub resumable: bool,
 }
 
 /// A `resume` for a member of this session.
@@ -274,6 +278,9 @@ struct Member {
     ice_path: Option<IcePath>,
     /// `None` while away (socket dropped, within the grace period).
     conn: Option<Conn>,
+    /// Declared that it resumes (or did resume): only then is a dropped socket a grace period
+    /// rather than a departure. Clients of the contract never resume, so they get none.
+    resumable: bool,
     /// The timer that removes an away member when the grace period runs out.
     grace_timer: Option<SpawnHandle>,
 }
@@ -403,6 +410,7 @@ impl Session {
     /// to it as soon as the actor starts.
     pub fn new(init: SessionInit, registry: Recipient<SessionStopped>, core: Arc<Core>) -> Self {
         let restored = init.restored;
+        let restored_host = restored.is_some();
         let (id, host_user_id, created_at, kicked, last_seq) = match restored {
             Some(r) => (
                 r.session_id,
@@ -428,6 +436,7 @@ impl Session {
             webrtc_connected: false,
             ice_path: None,
             conn: Some(init.host.clone()),
+            resumable: init.host_resumable || restored_host,
             grace_timer: None,
         };
         Session {
@@ -631,6 +640,7 @@ impl Session {
             webrtc_connected: false,
             ice_path: None,
             conn: Some(msg.conn),
+            resumable: msg.resumable,
             grace_timer: None,
         };
         Ok(self.admit(member, false))
@@ -663,6 +673,7 @@ impl Session {
                     webrtc_connected: false,
                     ice_path: None,
                     conn: Some(msg.conn),
+                    resumable: true,
                     grace_timer: None,
                 };
                 self.admit(member, true)
@@ -682,6 +693,7 @@ impl Session {
             ctx.cancel_future(timer);
         }
         let was_away = member.conn.is_none();
+        member.resumable = true;
         if let Some(old) = member.conn.replace(conn) {
             // A half-open old socket: it is no longer this member.
             old.send(Outbound::Detached { key });
@@ -787,10 +799,12 @@ impl Session {
         ctx.stop();
     }
 
-    /// A member's socket dropped: keep it as away for the grace period, then remove it.
+    /// A member's socket dropped: keep it as away for the grace period, then remove it. A member
+    /// that never said it resumes departs at once, as the contract says (a host's drop ends the
+    /// session): it would never come back, and the others would wait for nothing.
     fn went_away(&mut self, index: usize, ctx: &mut Context<Self>) {
         let grace = self.core.limits.grace_period;
-        if grace.is_zero() {
+        if grace.is_zero() || !self.members[index].resumable {
             self.depart(index, Departure::Disconnected, ctx);
             return;
         }

@@ -116,6 +116,7 @@ async fn create(registry: &Addr<Registry>, host: &Peer) -> (Addr<Session>, Strin
             username: Some("Dee".into()),
             password: None,
             familiar: None,
+            resumable: true,
         })
         .await
         .unwrap()
@@ -137,6 +138,7 @@ async fn join(session: &Addr<Session>, peer: &Peer, name: &str) -> Result<String
             username: Some(name.into()),
             password: None,
             familiar: Some(json!({"variant": "prism"})),
+            resumable: true,
         })
         .await
         .unwrap_or(Err(JoinError::NotFound))
@@ -184,6 +186,7 @@ async fn a_session_runs_on_the_arbiter_of_the_connection_that_created_it() {
             username: None,
             password: None,
             familiar: None,
+            resumable: true,
         })
         .await
         .unwrap()
@@ -362,7 +365,7 @@ proptest! {
                         let result = registry.send(Create {
                             conn: peers[host].conn.clone(), home: Arbiter::current(),
                             name: None, username: None,
-                            password: None, familiar: None,
+                            password: None, familiar: None, resumable: true,
                         }).await.unwrap();
                         if let Ok((session, joined)) = result {
                             member_of[host] = Some((session.clone(), joined.user_id));

@@ -56,6 +56,9 @@ pub enum Scenario {
     Relay(RelayArgs),
     /// Everyone chats at a rate; exactly-once, in-order delivery and latency.
     Chat(ChatArgs),
+    /// Resumable clients chat while the bench kills and restarts the relay it runs itself;
+    /// sessions reclaimed, recovery time per signal, chats lost and doubled.
+    Chaos(ChaosArgs),
 }
 
 /// `capacity`: target 3,000 × 5 held at ≤ 20 KB of relay memory per socket.
@@ -153,7 +156,46 @@ pub struct ChatArgs {
     /// Seconds of chatting.
     #[arg(long, default_value_t = 60.0)]
     pub seconds: f64,
+    /// Seeds each participant's random start within the first interval.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Most connections joining at once while the sessions fill.
     #[arg(long, default_value_t = 200)]
     pub in_flight: usize,
+}
+
+/// `chaos`: target every session back, 0 chats lost or doubled, recovery after SIGTERM no slower
+/// than after SIGKILL (issue 18), at 500 × 4 over 5 minutes.
+#[derive(Debug, Clone, Args)]
+pub struct ChaosArgs {
+    /// The relay binary the bench starts, kills and starts again on the URL's port.
+    #[arg(long, default_value = "target/release/familiar-sessions")]
+    pub relay_bin: std::path::PathBuf,
+    /// `SESSION_SECRET` for every start, so tokens survive the restarts.
+    #[arg(long, default_value = "chaos bench secret")]
+    pub secret: String,
+    /// Sessions.
+    #[arg(long, default_value_t = 500)]
+    pub sessions: usize,
+    /// Guests per session.
+    #[arg(long, default_value_t = 4)]
+    pub guests: usize,
+    /// Chats per second sent by each participant.
+    #[arg(long, default_value_t = 1.0)]
+    pub rate: f64,
+    /// Seconds of chatting; the outages are spread evenly over it.
+    #[arg(long, default_value_t = 300.0)]
+    pub seconds: f64,
+    /// SIGKILLs.
+    #[arg(long, default_value_t = 3)]
+    pub kills: usize,
+    /// SIGTERMs.
+    #[arg(long, default_value_t = 2)]
+    pub terms: usize,
+    /// Seconds to wait after the last chat for deliveries and replays.
+    #[arg(long, default_value_t = 5)]
+    pub drain_secs: u64,
+    /// Seeds each participant's random phase.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }

@@ -286,6 +286,7 @@ pub async fn open_host(ctx: &Arc<Ctx>, session: usize) -> Option<Member> {
     let hello = Outbound::Create {
         name: "bench",
         username: &username,
+        capabilities: &[],
     }
     .text();
     let (result, latency) = admitted(ctx, hello, "session_created", "create").await;
@@ -321,6 +322,7 @@ pub async fn open_guest(
     let hello = Outbound::JoinGuest {
         code,
         guest_name: &guest_name,
+        capabilities: &[],
     }
     .text();
     if let Some(pacer) = &ctx.pacer {
@@ -401,6 +403,25 @@ pub struct Fill {
     pub hosts_expected_ready: usize,
     /// From the first connect to the last join.
     pub elapsed: Duration,
+    /// SYNs the kernel dropped for a full accept queue while filling (`None`: unreadable).
+    pub listen_drops: Option<u64>,
+}
+
+/// A create or join that took longer than this waited for a dropped SYN to be sent again (the
+/// kernel's first retry comes after 1 s).
+const SYN_RETRY_SIGN: Duration = Duration::from_millis(900);
+
+impl Fill {
+    /// Creates and joins that waited for a SYN retry: no real client should ever wait that
+    /// long, so they are counted apart (beside the kernel's own count, `listen_drops`).
+    pub fn waited_for_syn_retry(&self) -> usize {
+        let limit = SYN_RETRY_SIGN.as_nanos() as u64;
+        self.create_ns
+            .iter()
+            .chain(&self.join_ns)
+            .filter(|ns| **ns > limit)
+            .count()
+    }
 }
 
 /// The running clients, and the controller's hold on their phase.
@@ -476,6 +497,7 @@ where
         }),
     });
     let started = Instant::now();
+    let drops_before = crate::system::listen_drops();
     let mut fill = Fill {
         joined_per_session: vec![0; plan.len()],
         created: vec![false; plan.len()],
@@ -552,6 +574,9 @@ where
         }
     }
     fill.elapsed = started.elapsed();
+    fill.listen_drops = drops_before
+        .zip(crate::system::listen_drops())
+        .map(|(before, after)| after.saturating_sub(before));
 
     fill.hosts_expected_ready = (0..plan.len())
         .filter(|&s| fill.created[s] && fill.joined_per_session[s] == plan[s])

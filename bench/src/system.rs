@@ -92,6 +92,22 @@ pub fn load_average() -> Option<String> {
     )
 }
 
+/// SYNs the kernel dropped because a listening socket's accept queue was full
+/// (`TcpExt: ListenDrops` in `/proc/net/netstat`, which also counts `ListenOverflows`), for the
+/// whole machine. On loopback the relay's listener is the only one the bench connects to, so a
+/// rise during a fill is the relay's backlog overflowing: each such connect waits a second for
+/// its SYN to be sent again.
+pub fn listen_drops() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let names = lines.next()?.split_whitespace();
+    let values = lines.next()?.split_whitespace();
+    names
+        .zip(values)
+        .find(|(name, _)| *name == "ListenDrops")
+        .and_then(|(_, value)| value.parse().ok())
+}
+
 /// CPU time (user + system) process `pid` (or `None`: this process) has used, in seconds.
 pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     let path = match pid {

@@ -17,10 +17,22 @@ pub enum Outbound<'a> {
     Create {
         name: &'a str,
         username: &'a str,
+        /// `["resume"]` for a client that resumes, as our pages do; empty (left out) for one that
+        /// behaves as the Familiar app does.
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        capabilities: &'a [&'a str],
     },
     JoinGuest {
         code: &'a str,
         guest_name: &'a str,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        capabilities: &'a [&'a str],
+    },
+    /// Back in the session after a dropped socket or a relay restart.
+    Resume {
+        token: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_seq: Option<u64>,
     },
     WebrtcRequest {},
     WebrtcOffer {
@@ -149,12 +161,24 @@ pub struct Inbound<'a> {
     /// In `webrtc_ice`: only the bench's own fields are read.
     #[serde(default)]
     pub candidate: Option<CandidateProbe>,
+    /// In welcomes and `token_refreshed`.
+    #[serde(default, borrow)]
+    pub resume_token: Option<Cow<'a, str>>,
+    /// The sequence number of a `chat`, `user_reaction` or `playback_update`.
+    #[serde(default)]
+    pub seq: Option<u64>,
+    /// In `server_restarting`, and beside some `error`s.
+    #[serde(default)]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// The part of `session` the bench needs.
 #[derive(Debug, Deserialize)]
 pub struct SessionRef {
     pub code: String,
+    /// The latest sequence number handed out: a fresh member's `last_seq`.
+    #[serde(default)]
+    pub seq: Option<u64>,
 }
 
 /// `seq` and `ts` inside a relayed candidate.

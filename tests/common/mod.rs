@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use familiar_sessions::config::Config;
-use familiar_sessions::server;
+use familiar_sessions::{listener, server};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -51,8 +51,9 @@ impl TestServer {
     }
 
     pub fn start_config(config: Config) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let metrics_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // Bound as the binary binds them (explicit backlog), not with std's fixed 128.
+        let listener = listener::bind("127.0.0.1", 0, config.listen_backlog).unwrap();
+        let metrics_listener = listener::bind("127.0.0.1", 0, config.listen_backlog).unwrap();
         let addr = listener.local_addr().unwrap();
         let metrics_addr = metrics_listener.local_addr().unwrap();
         Self::start_on(config, listener, metrics_listener, addr, metrics_addr)
@@ -62,13 +63,13 @@ impl TestServer {
     pub fn start_at(config: Config, addr: SocketAddr) -> Self {
         let deadline = std::time::Instant::now() + WAIT;
         let listener = loop {
-            match TcpListener::bind(addr) {
+            match listener::bind(&addr.ip().to_string(), addr.port(), config.listen_backlog) {
                 Ok(l) => break l,
                 Err(e) if std::time::Instant::now() > deadline => panic!("rebind {addr}: {e}"),
                 Err(_) => std::thread::sleep(Duration::from_millis(20)),
             }
         };
-        let metrics_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let metrics_listener = listener::bind("127.0.0.1", 0, config.listen_backlog).unwrap();
         let metrics_addr = metrics_listener.local_addr().unwrap();
         Self::start_on(config, listener, metrics_listener, addr, metrics_addr)
     }
@@ -274,11 +275,25 @@ impl Client {
     }
 }
 
-/// A host with a fresh session: (client, session_created message).
+/// A host with a fresh session, speaking exactly the contract (as the Familiar app does: no
+/// capabilities, so it gets no grace period): (client, session_created message).
 pub async fn host(server: &TestServer) -> (Client, Value) {
+    host_declaring(server, json!(null)).await
+}
+
+/// A host that declared the `resume` capability (as our host page does).
+pub async fn resumable_host(server: &TestServer) -> (Client, Value) {
+    host_declaring(server, json!(["resume"])).await
+}
+
+/// A host whose `create` carries `capabilities` (omitted when null).
+pub async fn host_declaring(server: &TestServer, capabilities: Value) -> (Client, Value) {
     let mut c = server.client().await;
-    c.send(json!({"type": "create", "name": "Friday", "username": "Dee"}))
-        .await;
+    let mut create = json!({"type": "create", "name": "Friday", "username": "Dee"});
+    if !capabilities.is_null() {
+        create["capabilities"] = capabilities;
+    }
+    c.send(create).await;
     let created = c.expect("session_created").await;
     (c, created)
 }
@@ -294,11 +309,30 @@ pub async fn host_and_guest(server: &TestServer, name: &str) -> (Client, Client,
     (h, g, created)
 }
 
-/// A guest joined to `code`: (client, session_joined message).
+/// A guest joined to `code`, speaking exactly the contract (as older guest pages do: no
+/// capabilities): (client, session_joined message).
 pub async fn guest(server: &TestServer, code: &str, name: &str) -> (Client, Value) {
+    guest_declaring(server, code, name, json!(null)).await
+}
+
+/// A guest that declared the `resume` capability (as our guest page does).
+pub async fn resumable_guest(server: &TestServer, code: &str, name: &str) -> (Client, Value) {
+    guest_declaring(server, code, name, json!(["resume"])).await
+}
+
+/// A guest whose `join_guest` carries `capabilities` (omitted when null).
+pub async fn guest_declaring(
+    server: &TestServer,
+    code: &str,
+    name: &str,
+    capabilities: Value,
+) -> (Client, Value) {
     let mut c = server.client().await;
-    c.send(json!({"type": "join_guest", "code": code, "guest_name": name}))
-        .await;
+    let mut join = json!({"type": "join_guest", "code": code, "guest_name": name});
+    if !capabilities.is_null() {
+        join["capabilities"] = capabilities;
+    }
+    c.send(join).await;
     let joined = c.expect("session_joined").await;
     (c, joined)
 }

@@ -2,6 +2,7 @@
 //! open-file limits of both processes, how the relay filled up.
 
 mod capacity;
+mod chaos;
 mod chat;
 mod handshake;
 mod relay;
@@ -46,6 +47,7 @@ pub async fn run(cli: Cli, client_fd: FdLimit) -> Result<Report, String> {
         Scenario::Handshake(args) => handshake::run(&env, &args).await?,
         Scenario::Relay(args) => relay::run(&env, &args).await?,
         Scenario::Chat(args) => chat::run(&env, &args).await?,
+        Scenario::Chaos(args) => chaos::run(&env, &args).await?,
     };
     cpu_facts(&mut report, "cpu_whole_run", "whole run", &meter.read());
     let load_after = system::load_average();
@@ -167,6 +169,17 @@ fn fill_facts(report: &mut Report, fill: &Fill, plan: &[usize]) -> Latency {
     );
     p50_p99_fact(report, "create_latency", "create latency", &fill.create_ns);
     let join = p50_p99_fact(report, "join_latency", "join latency", &fill.join_ns);
+    let waited = fill.waited_for_syn_retry();
+    report.fact(
+        "waited_for_syn_retry",
+        waited,
+        "creates/joins over 0.9 s (SYN retry)",
+        format!(
+            "{waited}; kernel dropped {} SYNs for a full accept queue",
+            fill.listen_drops.map_or_else(|| "?".to_owned(), thousands),
+        ),
+    );
+    report.fact("listen_drops", fill.listen_drops, "", String::new());
     p50_p99_fact(
         report,
         "join_answer_latency",

@@ -6,7 +6,7 @@ import { Brand } from '../components/Brand';
 import ListenPage from '../features/listen/ListenPage';
 import SplashPage from '../features/splash/SplashPage';
 import { normalizeCode } from '../lib/code';
-import { matchRoute, usePathname } from './router';
+import { matchRoute, usePathname } from '../lib/router';
 
 const HostPage = lazy(() => import('../features/host/HostPage'));
 

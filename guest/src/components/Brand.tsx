@@ -1,6 +1,6 @@
 // The small brand mark at the top of every page; it links home.
 
-import { linkClick } from '../app/router';
+import { linkClick } from '../lib/router';
 
 export function Brand() {
   return (

@@ -2,7 +2,7 @@
 // scrolled to the newest, and a one-line composer.
 
 import { useEffect, useRef, useState } from 'react';
-import type { ChatLine } from '../features/session/state';
+import type { ChatLine } from '../room/state';
 
 interface ChatPanelProps {
   lines: ChatLine[];

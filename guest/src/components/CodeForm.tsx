@@ -2,7 +2,7 @@
 // the guest page for it.
 
 import { useState } from 'react';
-import { navigate } from '../app/router';
+import { navigate } from '../lib/router';
 import { normalizeCode } from '../lib/code';
 
 export function CodeForm({ autoFocus = false }: { autoFocus?: boolean }) {

@@ -1,8 +1,7 @@
 // The four reactions everyone can send; each floats over the sender's familiar in the room.
 
-import { REACTION_KINDS, type ReactionKind } from '../features/session/state';
 import { capitalize } from '../lib/familiar';
-import { REACTION_EMOJI } from './Room';
+import { REACTION_EMOJI, REACTION_KINDS, type ReactionKind } from '../room/reactions';
 
 export function ReactionBar({ onReact }: { onReact: (kind: ReactionKind) => void }) {
   return (

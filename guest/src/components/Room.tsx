@@ -5,15 +5,9 @@
 
 import { useEffect, useRef, useState, type CSSProperties } from 'react';
 import type { ParticipantView } from '../protocol/wire';
-import { reactionAnnouncement, type Reaction, type ReactionKind } from '../features/session/state';
+import { REACTION_EMOJI } from '../room/reactions';
+import { reactionAnnouncement, type Reaction } from '../room/state';
 import { FamiliarAvatar } from './FamiliarAvatar';
-
-export const REACTION_EMOJI: Record<ReactionKind, string> = {
-  cheer: '🙌',
-  pulse: '💓',
-  wave: '👋',
-  spark: '✨',
-};
 
 interface RoomProps {
   participants: ParticipantView[];

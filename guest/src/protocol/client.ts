@@ -4,6 +4,7 @@
 // reactions by `seq`. Plain TypeScript with no React, so both pages and the unit tests share it;
 // `useSessionClient` wraps it for components.
 
+import { errorRule } from './errors';
 import type { ClientMessage, ErrorCode, ServerMessage } from './wire';
 
 /** The part of the browser WebSocket the client uses; tests inject a fake. */
@@ -64,16 +65,6 @@ export interface ClientOptions {
 }
 
 const SOCKET_OPEN = 1;
-
-/** Errors that refuse a join, create or resume: asking again the same way would only fail again. */
-const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'session_not_found',
-  'invalid_password',
-  'session_full',
-  'server_full',
-  'kicked',
-  'already_in_session',
-]);
 
 type Phase = 'none' | 'joining' | 'resuming' | 'joined';
 
@@ -237,7 +228,9 @@ export class SessionClient {
       this.send(this.#seq === null ? { type: 'resume', token } : { type: 'resume', token, last_seq: this.#seq });
     } else {
       this.#phase = 'joining';
-      this.send(this.#intent);
+      // This client resumes after a dropped socket, so it asks for the grace period; clients
+      // that say nothing (the Familiar app, older pages) depart at once when their socket drops.
+      this.send({ ...this.#intent, capabilities: ['resume'] });
     }
   }
 
@@ -329,20 +322,20 @@ export class SessionClient {
     }
   }
 
+  /** What each error means for the client is in `errors.ts`; this carries it out. */
   #trackError(code: ErrorCode, retryAfterMs: number | undefined): void {
-    if (this.#phase === 'resuming' && (code === 'host_not_back' || code === 'join_throttled')) {
-      // The session waits for its host (or the relay wants us to slow down): ask again shortly
-      // on the same socket.
+    const rule = errorRule(code);
+    if (this.#phase === 'resuming' && rule.onResume === 'retry') {
+      // Ask again shortly on the same socket.
       const socket = this.#socket;
       this.#resumeTimer = setTimeout(() => {
         this.#resumeTimer = null;
         if (this.#socket === socket && this.#phase === 'resuming') this.#establish();
       }, retryAfterMs ?? this.#opts.hostNotBackRetryMs);
-    } else if (this.#phase === 'resuming' && (code === 'invalid_token' || code === 'token_expired')) {
-      // Our place is gone (grace period over, or the token is unusable): join afresh.
+    } else if (this.#phase === 'resuming' && rule.onResume === 'rejoin') {
       this.#clearToken();
       this.#establish();
-    } else if ((this.#phase === 'joining' || this.#phase === 'resuming') && (REFUSALS.has(code) || code === 'join_throttled')) {
+    } else if ((this.#phase === 'joining' || this.#phase === 'resuming') && rule.refuses) {
       // The page shows why; repeating the request on every reconnect would not help.
       this.#forgetSession();
     }

@@ -18,6 +18,8 @@ export type Role = "host" | "listener" | "guest";
 
 export type IcePath = "direct" | "stun" | "turn";
 
+export type Capability = "resume";
+
 export type IceServer = { urls: string | string[], username?: string, credential?: string, };
 
 export type TrackMeta = { title?: string, artist?: string, album?: string, bpm?: number, };
@@ -61,9 +63,17 @@ turn_available: boolean, };
 
 export type ErrorCode = "bad_json" | "not_object" | "missing_type" | "invalid_message" | "binary_not_supported" | "already_in_session" | "session_not_found" | "invalid_password" | "session_full" | "server_full" | "not_host" | "cannot_kick" | "host_cannot_request_offer" | "not_allowed" | "kicked" | "chat_too_long" | "chat_empty" | "password_too_long" | "rate_limited" | "join_throttled" | "invalid_token" | "token_expired" | "host_not_back" | "internal";
 
-export type JoinFields = { code: string, guest_name?: string, username?: string, password?: string, familiar?: FamiliarInput | null, };
+export type JoinFields = { code: string, guest_name?: string, username?: string, password?: string, familiar?: FamiliarInput | null, 
+/**
+ * What this client can do beyond the contract (our addition; old clients omit it).
+ */
+capabilities?: Array<Capability>, };
 
-export type ClientMessage = { "type": "create", name?: string, username?: string, password?: string, familiar?: FamiliarInput | null, } | { "type": "join" } & JoinFields | { "type": "join_guest" } & JoinFields | { "type": "resume", token: string, 
+export type ClientMessage = { "type": "create", name?: string, username?: string, password?: string, familiar?: FamiliarInput | null, 
+/**
+ * What this client can do beyond the contract (our addition; old clients omit it).
+ */
+capabilities?: Array<Capability>, } | { "type": "join" } & JoinFields | { "type": "join_guest" } & JoinFields | { "type": "resume", token: string, 
 /**
  * The highest `seq` this client saw; what came after it is replayed.
  */

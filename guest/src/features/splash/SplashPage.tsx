@@ -1,6 +1,6 @@
 // The front door, /: what this is in one sentence, "enter a code", and the way to host.
 
-import { linkClick } from '../../app/router';
+import { linkClick } from '../../lib/router';
 import { Brand } from '../../components/Brand';
 import { CodeForm } from '../../components/CodeForm';
 import { FamiliarAvatar } from '../../components/FamiliarAvatar';

@@ -89,6 +89,11 @@ const joinIntent = {
   guest_name: 'Ada',
 } as const;
 
+/** What the client sends for an intent: it resumes, so it declares the capability. */
+function sentFor<T extends object>(intent: T) {
+  return { ...intent, capabilities: ['resume'] };
+}
+
 function latest(): FakeSocket {
   const s = FakeSocket.all[FakeSocket.all.length - 1];
   if (!s) throw new Error('no socket');
@@ -130,7 +135,7 @@ describe('SessionClient', () => {
     expect(latest().url).toBe('ws://relay/api/v1/sessions/ws');
     expect(latest().sent).toEqual([]);
     latest().accept();
-    expect(latest().messages()).toEqual([joinIntent]);
+    expect(latest().messages()).toEqual([sentFor(joinIntent)]);
     latest().deliver(joined('tok-1'));
     expect(seen).toEqual(['session_joined']);
     expect(store.data.get('familiar:resume:ABC123')).toBe('tok-1');
@@ -245,7 +250,7 @@ describe('SessionClient', () => {
     latest().deliver({ type: 'error', code, message: 'x' });
     expect(latest().messages()).toEqual([
       { type: 'resume', token: 'tok-1', last_seq: 0 },
-      joinIntent,
+      sentFor(joinIntent),
     ]);
     expect(store.data.has('familiar:resume:ABC123')).toBe(false);
   });
@@ -400,7 +405,7 @@ describe('SessionClient', () => {
     // A second attempt by the person goes through on a new socket.
     client.start({ ...joinIntent, password: 'right' });
     latest().accept();
-    expect(latest().messages()).toEqual([{ ...joinIntent, password: 'right' }]);
+    expect(latest().messages()).toEqual([sentFor({ ...joinIntent, password: 'right' })]);
   });
 
   it('leaves and closes on disconnect, without reconnecting', () => {
@@ -456,6 +461,6 @@ describe('SessionClient.retryNow', () => {
     client.retryNow();
     expect(FakeSocket.all).toHaveLength(2);
     latest().accept();
-    expect(latest().messages()).toEqual([joinIntent]);
+    expect(latest().messages()).toEqual([sentFor(joinIntent)]);
   });
 });

@@ -3,7 +3,7 @@
 
 import { FamiliarAvatar } from '../../../components/FamiliarAvatar';
 import type { ParticipantView } from '../../../protocol/wire';
-import type { LinkInfo } from '../../session/state';
+import type { LinkInfo } from '../../../room/state';
 
 const PATH_TEXT = { direct: 'Connected directly', stun: 'Connected via STUN', turn: 'Connected via TURN' };
 

@@ -4,13 +4,12 @@
 
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { useClientStatus, useServerMessages, useSessionClient } from '../../../hooks/useSessionClient';
+import { UNREACHABLE_AFTER, errorRule } from '../../../protocol/errors';
 import type { Familiar, ServerMessage } from '../../../protocol/wire';
-import { initialSessionState, sessionReducer } from '../../session/state';
+import type { ReactionKind } from '../../../room/reactions';
+import { initialSessionState, sessionReducer } from '../../../room/state';
 import { DEFAULT_BPM, HostAudio, type SourceKind } from '../lib/hostAudio';
 import { HostPeers } from '../lib/hostPeers';
-
-/** Connection attempts in a row before the page says the relay is unreachable. */
-const UNREACHABLE_AFTER = 3;
 
 export type HostState = 'setup' | 'creating' | 'live' | 'reconnecting' | 'restarting' | 'unreachable';
 
@@ -23,8 +22,6 @@ export interface CreateOptions {
   file: File | null;
   bpm: number | null;
 }
-
-const QUIET_ERRORS = new Set(['invalid_token', 'token_expired', 'host_not_back']);
 
 export function useHostSession() {
   const client = useSessionClient('familiar:resume:host');
@@ -86,7 +83,7 @@ export function useHostSession() {
         break;
       case 'error':
         setCreating(false);
-        if (!QUIET_ERRORS.has(msg.code)) setNotice(msg.message);
+        if (!errorRule(msg.code).quiet) setNotice(msg.message);
         break;
       default:
         break;
@@ -218,8 +215,10 @@ export function useHostSession() {
     chooseFile,
     setBpm,
     end,
-    kick: (userId: string) => client.send({ type: 'kick', target_user_id: userId }),
-    send: (msg: Parameters<typeof client.send>[0]) => client.send(msg),
+    kick: (userId: string) => void client.send({ type: 'kick', target_user_id: userId }),
+    /** False when the socket is down: the composer keeps the text. */
+    chat: (message: string) => client.send({ type: 'chat', message }),
+    react: (kind: ReactionKind) => void client.send({ type: 'reaction', kind }),
     level,
     position: () => audioRef.current?.positionMs() ?? 0,
   };

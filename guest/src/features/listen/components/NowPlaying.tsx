@@ -6,7 +6,7 @@ import { LevelMeter } from '../../../components/LevelMeter';
 import { useNow } from '../../../hooks/useNow';
 import { formatTime } from '../../../lib/format';
 import type { TrackMeta } from '../../../protocol/wire';
-import { positionAt, type PlaybackClock } from '../../session/state';
+import { positionAt, type PlaybackClock } from '../../../room/state';
 import type { RemoteAudio } from '../hooks/useRemoteAudio';
 
 export function NowPlaying({ meta, clock, audio }: { meta: TrackMeta | null; clock: PlaybackClock; audio: RemoteAudio }) {

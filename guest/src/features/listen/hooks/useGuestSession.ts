@@ -1,41 +1,21 @@
 // Everything a guest's session does, for the listen page to render: joining (and rejoining
-// after a dropped socket, through the client), asking the host for audio and answering its offer,
-// playing the stream, the room state, and one word for where things stand (`GuestState`).
-// The peer connection is deliberately independent of the socket: audio keeps playing while the
-// relay is unreachable, and a resumed session keeps the connection it had. When the audio drops
-// the page says so (`interrupted`) until it recovers, or asks for a new connection once the host
-// can answer (the relay drops requests while the host is away).
+// after a dropped socket, through the client), the audio link (asking the host for audio and
+// answering its offer: `GuestLink`), playing the stream, the room state, and one word for where
+// things stand (`GuestState`). When the audio drops the page says so (`interrupted`) until it
+// recovers, or until the link asks for a new connection once the host can answer.
 
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
 import { useClientStatus, useServerMessages, useSessionClient } from '../../../hooks/useSessionClient';
-import { explainFailure, type FailedStage } from '../../../lib/webrtc';
-import type { ClientMessage, Familiar, IcePath, IceServer, ServerMessage } from '../../../protocol/wire';
-import { initialSessionState, sessionReducer } from '../../session/state';
-import { GuestPeer } from '../lib/guestPeer';
-import { guestState, wantsAudio, type JoinRefusal, type Link } from '../lib/guestState';
+import { explainFailure } from '../../../lib/webrtc';
+import { errorRule, type JoinRefusal } from '../../../protocol/errors';
+import type { Familiar, ServerMessage } from '../../../protocol/wire';
+import type { ReactionKind } from '../../../room/reactions';
+import { initialSessionState, sessionReducer } from '../../../room/state';
+import { GuestLink } from '../lib/guestLink';
+import { guestState } from '../lib/guestState';
 import { useRemoteAudio } from './useRemoteAudio';
 
-export type { GuestState, JoinRefusal } from '../lib/guestState';
-
-/** Old guest pages wait this long after joining before asking; the host app expects it. */
-const REQUEST_DELAY_MS = 500;
-/** How long to wait for the host's offer before asking once more, then giving up. */
-const OFFER_TIMEOUT_MS = 12_000;
-/** A new connection after a drop still counts as the interruption, until it connects. */
-const pending = (link: Link): Link => (link === 'interrupted' ? link : 'negotiating');
-
-const REFUSALS: Partial<Record<string, JoinRefusal>> = {
-  invalid_password: 'wrong_password',
-  session_full: 'session_full',
-  server_full: 'server_full',
-  session_not_found: 'not_found',
-  join_throttled: 'throttled',
-  // A kicked guest trying to come back (by reload or rejoin) stays out.
-  kicked: 'kicked',
-};
-
-/** Handled by the client itself (resume fallbacks): nothing to tell the person. */
-const QUIET_ERRORS = new Set(['invalid_token', 'token_expired', 'host_not_back', 'already_in_session']);
+export type { GuestState } from '../lib/guestState';
 
 export function useGuestSession(code: string, turnAvailable: boolean) {
   const client = useSessionClient(`familiar:resume:${code}`);
@@ -43,111 +23,31 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
   const audio = useRemoteAudio();
   const [room, dispatch] = useReducer(sessionReducer, initialSessionState);
   const [joining, setJoining] = useState(false);
-  const [refusal, setRefusal] = useState<{ reason: JoinRefusal; retryAfterMs?: number } | null>(null);
-  const [link, setLink] = useState<Link>('idle');
-  const [path, setPath] = useState<IcePath | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const [refusal, setRefusal] = useState<JoinRefusal | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const peerRef = useRef<GuestPeer | null>(null);
-  const iceServers = useRef<IceServer[]>([]);
-  const offerTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const turnRef = useRef(turnAvailable);
-  turnRef.current = turnAvailable;
   const hostAway = useRef(false);
   hostAway.current = room.hostAway;
-
-  const send = useCallback((msg: ClientMessage) => void client.send(msg), [client]);
-
-  const closePeer = useCallback(() => {
-    clearTimeout(offerTimer.current);
-    peerRef.current?.close();
-    peerRef.current = null;
-  }, []);
-
-  const fail = useCallback((stage: FailedStage, local: Set<string>, remote: Set<string>) => {
-    clearTimeout(offerTimer.current);
-    setLink('failed');
-    setFailure(explainFailure({ stage, localTypes: local, remoteTypes: remote, turnAvailable: turnRef.current }));
-  }, []);
-
-  /** No offer came, or it could not be answered: the host's side of the signaling failed. */
-  const failSignaling = useCallback(() => {
-    send({ type: 'webrtc_connected', connected: false, failed_stage: 'signaling' });
-    fail('signaling', new Set(), new Set());
-  }, [fail, send]);
-
-  /** Asks the host for an offer (webrtc_request), once more if none comes, then gives up. */
-  const requestAudio = useCallback(
-    (delayMs: number) => {
-      closePeer();
-      setLink(pending);
-      setFailure(null);
-      let tries = 0;
-      const ask = () => {
-        client.send({ type: 'webrtc_request' });
-        offerTimer.current = setTimeout(() => {
-          // While the host is away nobody can answer: its `user_back` asks again.
-          if (peerRef.current || hostAway.current) return;
-          if (tries++ < 1) return ask();
-          failSignaling();
-        }, OFFER_TIMEOUT_MS);
-      };
-      offerTimer.current = setTimeout(ask, delayMs);
-    },
-    [client, closePeer, failSignaling],
+  const [link] = useState(
+    () => new GuestLink({ send: (msg) => void client.send(msg), onStream: audio.attach, hostAway: () => hostAway.current }),
   );
-
-  const acceptOffer = (sdp: unknown) => {
-    closePeer();
-    const peer: GuestPeer = new GuestPeer(iceServers.current, send, {
-      onStream: (stream) => peerRef.current === peer && audio.attach(stream),
-      onConnected: (p) => {
-        if (peerRef.current !== peer) return;
-        setLink('connected');
-        setPath(p);
-      },
-      onDisconnected: () => peerRef.current === peer && setLink('interrupted'),
-      onFailed: (stage, local, remote, dropped) => {
-        if (peerRef.current !== peer) return;
-        if (!dropped) return fail(stage, local, remote);
-        // It worked until now: ask for a new connection, or wait until the host is back to answer.
-        setLink('interrupted');
-        if (hostAway.current) closePeer();
-        else requestAudio(0);
-      },
-    });
-    peerRef.current = peer;
-    setLink(pending);
-    peer.acceptOffer(sdp).catch(() => peerRef.current === peer && failSignaling());
-  };
+  const { link: linkState, path, failure } = useSyncExternalStore(link.subscribe, link.getSnapshot);
 
   useServerMessages(client, (msg: ServerMessage) => {
     dispatch({ type: 'server', msg, now: Date.now() });
+    link.receive(msg, room.session?.host_id);
     switch (msg.type) {
       case 'session_joined':
       case 'session_resumed':
         setJoining(false);
         setRefusal(null);
-        iceServers.current = msg.ice_servers;
-        if (wantsAudio(msg, undefined, peerRef.current)) requestAudio(REQUEST_DELAY_MS);
-        break;
-      case 'webrtc_offer':
-        acceptOffer(msg.sdp);
-        break;
-      case 'webrtc_ice':
-        void peerRef.current?.addRemoteCandidate(msg.candidate);
-        break;
-      case 'user_back':
-        // The host is back: its old connection to us may be gone.
-        if (wantsAudio(msg, room.session?.host_id, peerRef.current)) requestAudio(REQUEST_DELAY_MS);
         break;
       case 'error': {
-        const reason = REFUSALS[msg.code];
-        if (reason) {
+        const { screen, refuses, quiet } = errorRule(msg.code);
+        if (screen) {
           // These only ever answer a join (ours, or the client's re-join after a lost resume).
           setJoining(false);
-          setRefusal({ reason, ...(msg.retry_after_ms ? { retryAfterMs: msg.retry_after_ms } : {}) });
-        } else if (!QUIET_ERRORS.has(msg.code)) {
+          setRefusal(screen);
+        } else if (!refuses && !quiet) {
           setNotice(msg.message);
         }
         break;
@@ -161,12 +61,11 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
   const over = room.ended !== null || refusal !== null;
   useEffect(() => {
     if (!over) return;
-    closePeer();
+    link.stop();
     audio.stop();
-    setLink('idle');
-  }, [over, closePeer, audio.stop]);
+  }, [over, link, audio.stop]);
 
-  useEffect(() => closePeer, [closePeer]);
+  useEffect(() => () => link.stop(), [link]);
 
   /** Call from the Join tap itself: it also unlocks audio playback for later. */
   const join = useCallback(
@@ -174,7 +73,6 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
       audio.prime();
       setRefusal(null);
       setNotice(null);
-      setFailure(null);
       setJoining(true);
       dispatch({ type: 'reset' });
       client.start({
@@ -190,30 +88,29 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
 
   const leave = useCallback(() => {
     client.leave();
-    closePeer();
+    link.stop();
     audio.stop();
     // The relay answers `left`, but the socket may be down: end here either way.
     dispatch({ type: 'server', msg: { type: 'left' }, now: Date.now() });
-  }, [client, closePeer, audio.stop]);
+  }, [client, link, audio.stop]);
 
   const retryAudio = useCallback(() => {
     audio.unblock();
-    requestAudio(0);
-  }, [audio.unblock, requestAudio]);
+    link.request(0);
+  }, [audio.unblock, link]);
 
-  const state = guestState(room, status, joining, refusal?.reason, link, audio.playState);
+  const state = guestState(room, status, joining, refusal, linkState, audio.playState);
 
   return {
     state,
     /** True once the person pressed Join: the page shows the session rather than the lookup. */
     active: joining || room.session !== null || room.ended !== null || refusal !== null,
     /** Audio has connected at least once and is still flowing (also while the socket is down). */
-    audioLive: link === 'connected' && audio.playState === 'playing',
+    audioLive: linkState === 'connected' && audio.playState === 'playing',
     room,
     status,
-    refusal,
     path,
-    failure,
+    failure: failure && explainFailure({ ...failure, turnAvailable }),
     notice,
     dismissNotice: () => setNotice(null),
     audio,
@@ -221,8 +118,9 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
     leave,
     retryAudio,
     retryNow: () => client.retryNow(),
-    send,
-    client,
+    /** False when the socket is down: the composer keeps the text. */
+    chat: (message: string) => client.send({ type: 'chat', message }),
+    react: (kind: ReactionKind) => void client.send({ type: 'reaction', kind }),
   };
 }
 

@@ -7,8 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { SILENT_WAV, analyserLevel, newAudioContext } from '../../../lib/audio';
 import { prefs } from '../../../lib/prefs';
-
-export type PlayState = 'idle' | 'playing' | 'blocked';
+import type { PlayState } from '../lib/guestState';
 
 export function useRemoteAudio() {
   const elRef = useRef<HTMLAudioElement | null>(null);

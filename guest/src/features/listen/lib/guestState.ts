@@ -1,12 +1,10 @@
-// The guest's audio decisions, pure so they are unit-tested without React, a socket or WebRTC:
-// when to ask the host for audio (again), and the one word for where the session stands.
+// The one word for where the guest's session stands, from the room, the socket, the join, the
+// audio link and playback; pure so it is unit-tested without React, a socket or WebRTC.
 
 import type { ClientStatus } from '../../../protocol/client';
-import type { ServerMessage } from '../../../protocol/wire';
-import type { EndReason, SessionState } from '../../session/state';
-import type { PlayState } from '../hooks/useRemoteAudio';
-
-export type JoinRefusal = 'wrong_password' | 'session_full' | 'server_full' | 'not_found' | 'throttled' | 'kicked';
+import { UNREACHABLE_AFTER, type JoinRefusal } from '../../../protocol/errors';
+import type { EndReason, SessionState } from '../../../room/state';
+import type { Link } from './guestLink';
 
 export type GuestState =
   | 'ready'
@@ -23,33 +21,15 @@ export type GuestState =
   | JoinRefusal
   | EndReason;
 
-/** The audio link as the page tracks it: `interrupted` is a drop it may recover from. */
-export type Link = 'idle' | 'negotiating' | 'connected' | 'interrupted' | 'failed';
-
-/** Connection attempts in a row before the page says the relay is unreachable. */
-export const UNREACHABLE_AFTER = 3;
-
-/**
- * Whether `msg` means asking the host for audio (`webrtc_request`): on joining; on a resume
- * (after a relay restart, say) unless the connection we have still works; and when the host is
- * back while we have no working connection, since the relay drops requests made while it was away.
- */
-export function wantsAudio(
-  msg: ServerMessage,
-  hostId: string | undefined,
-  peer: { isLive: boolean; isConnected: boolean } | null,
-): boolean {
-  if (msg.type === 'session_joined') return true;
-  if (msg.type === 'session_resumed') return !peer?.isLive;
-  return msg.type === 'user_back' && msg.user_id === hostId && !peer?.isConnected;
-}
+/** Whether the <audio> element plays: `blocked` waits for a tap (the autoplay policy). */
+export type PlayState = 'idle' | 'playing' | 'blocked';
 
 /** Where the session stands, from the room, the socket, the join, the audio link and playback. */
 export function guestState(
   room: Pick<SessionState, 'ended' | 'session' | 'hostAway'>,
   status: Pick<ClientStatus, 'state' | 'inSession' | 'restarting' | 'failures'>,
   joining: boolean,
-  refusal: JoinRefusal | undefined,
+  refusal: JoinRefusal | null,
   link: Link,
   playState: PlayState,
 ): GuestState {

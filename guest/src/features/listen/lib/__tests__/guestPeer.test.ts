@@ -4,38 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientMessage } from '../../../../protocol/wire';
 import { GuestPeer, type GuestPeerEvents } from '../guestPeer';
-
-class FakePeerConnection {
-  static last: FakePeerConnection;
-  connectionState: RTCPeerConnectionState = 'new';
-  iceConnectionState: RTCIceConnectionState = 'new';
-  onconnectionstatechange: (() => void) | null = null;
-  oniceconnectionstatechange: (() => void) | null = null;
-  onicecandidate: unknown = null;
-  ontrack: unknown = null;
-  constructor() {
-    FakePeerConnection.last = this;
-  }
-  /** A selected host-to-host pair: a direct path. */
-  async getStats() {
-    return new Map<string, object>([
-      ['T', { id: 'T', type: 'transport', selectedCandidatePairId: 'P' }],
-      ['P', { id: 'P', type: 'candidate-pair', localCandidateId: 'L', remoteCandidateId: 'R' }],
-      ['L', { id: 'L', type: 'local-candidate', candidateType: 'host' }],
-      ['R', { id: 'R', type: 'remote-candidate', candidateType: 'prflx' }],
-    ]);
-  }
-  close() {
-    this.connectionState = 'closed';
-  }
-  /** Moves ICE first, as browsers do, then the connection state. */
-  to(ice: RTCIceConnectionState, connection: RTCPeerConnectionState = this.connectionState) {
-    this.iceConnectionState = ice;
-    this.oniceconnectionstatechange?.();
-    this.connectionState = connection;
-    this.onconnectionstatechange?.();
-  }
-}
+import { FakePeerConnection } from './fakePeerConnection';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 

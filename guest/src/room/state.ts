@@ -8,10 +8,8 @@ import type {
   ServerMessage,
   SessionView,
   TrackMeta,
-} from '../../protocol/wire';
-
-export const REACTION_KINDS = ['cheer', 'pulse', 'wave', 'spark'] as const;
-export type ReactionKind = (typeof REACTION_KINDS)[number];
+} from '../protocol/wire';
+import { REACTION_VERBS, isReactionKind, type ReactionKind } from './reactions';
 
 export interface ChatLine {
   id: number;
@@ -95,16 +93,6 @@ export function positionAt(clock: PlaybackClock, now: number): number {
   return clock.positionMs + Math.max(0, now - clock.receivedAt);
 }
 
-export function isReactionKind(kind: string): kind is ReactionKind {
-  return (REACTION_KINDS as readonly string[]).includes(kind);
-}
-
-const REACTION_VERBS: Record<ReactionKind, string> = {
-  cheer: 'cheered',
-  pulse: 'sent a pulse',
-  wave: 'waved',
-  spark: 'sent a spark',
-};
 /**
  * The reactions after `sinceId` as one sentence for screen readers ("Ana cheered, Bo waved."):
  * each person's kind once, at most three and then "and others", never our own; '' if none.

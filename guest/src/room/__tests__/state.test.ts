@@ -10,7 +10,7 @@ import {
   type Reaction,
   type SessionState,
 } from '../state';
-import type { ParticipantView, ServerMessage } from '../../../protocol/wire';
+import type { ParticipantView, ServerMessage } from '../../protocol/wire';
 
 function person(user_id: string, role: ParticipantView['role'] = 'guest'): ParticipantView {
   return {
