@@ -114,21 +114,27 @@ export class Person {
     // The browser's own timeout for the launch; a loaded 2-core machine can be slow to start it.
     const common = { headless: true, viewport, timeout: 60_000, ...contextOptions };
     let context;
-    if (browser === 'firefox') {
-      context = await firefox.launchPersistentContext(profile, {
-        ...common,
-        channel: 'moz-firefox',
-        executablePath: FIREFOX_SHIM,
-        firefoxUserPrefs: FIREFOX_PREFS,
-      });
-    } else if (browser === 'chromium') {
-      // Without autoplay, Chromium plays media only after a tap, as Safari does.
-      const args = autoplay
-        ? CHROMIUM_FLAGS
-        : [...CHROMIUM_FLAGS.filter((f) => !f.startsWith('--autoplay-policy=')), '--autoplay-policy=document-user-activation-required'];
-      context = await chromium.launchPersistentContext(profile, { ...common, executablePath: CHROMIUM, args });
-    } else {
-      throw new Error(`unknown browser ${browser}`);
+    try {
+      if (browser === 'firefox') {
+        context = await firefox.launchPersistentContext(profile, {
+          ...common,
+          channel: 'moz-firefox',
+          executablePath: FIREFOX_SHIM,
+          firefoxUserPrefs: FIREFOX_PREFS,
+        });
+      } else if (browser === 'chromium') {
+        // Without autoplay, Chromium plays media only after a tap, as Safari does.
+        const args = autoplay
+          ? CHROMIUM_FLAGS
+          : [...CHROMIUM_FLAGS.filter((f) => !f.startsWith('--autoplay-policy=')), '--autoplay-policy=document-user-activation-required'];
+        context = await chromium.launchPersistentContext(profile, { ...common, executablePath: CHROMIUM, args });
+      } else {
+        throw new Error(`unknown browser ${browser}`);
+      }
+    } catch (e) {
+      // A browser that never started leaves no profile behind.
+      rmSync(profile, { recursive: true, force: true });
+      throw e;
     }
     context.setDefaultTimeout(20_000);
     await context.addInitScript(recordPeerConnections);
