@@ -26,6 +26,8 @@ export default {
         'alert-line': '#6b4541',
       },
       fontFamily: {
+        // The body's own stack (index.css), so .font-sans repeats it rather than adding another.
+        sans: ['system-ui', '-apple-system', '"Segoe UI"', 'Roboto', 'sans-serif'],
         display: ['ui-serif', '"Iowan Old Style"', '"Palatino Linotype"', 'Palatino', 'Georgia', 'serif'],
         mono: ['ui-monospace', 'Menlo', 'Consolas', 'monospace'],
       },
@@ -39,6 +41,11 @@ export default {
     divideOpacity: false,
     placeholderOpacity: false,
     ringOpacity: false,
+    // space-y-* and divide-y are written out in index.css without the reverse variables and
+    // calc() Tailwind adds to each (nothing here uses *-reverse or the hidden attribute).
+    space: false,
+    divideWidth: false,
+    divideColor: false,
   },
   // Words in the scripts that happen to be utility names (style.transform, capitalize(), the
   // avatar's inline `filter: drop-shadow(...)`...).

@@ -2,7 +2,7 @@
 # Runs every check and test: formatting, lints, the Rust tests (actors, relay over real
 # WebSockets, TURN against a loopback stand-in for Cloudflare, the binary's drain and logs),
 # the guest app's type check, unit tests, build and size budget, the Dockerfile check, and the
-# browser end-to-end suite in Debian's Chromium.
+# browser end-to-end suite in Debian's Chromium, firefox-esr and WebKitGTK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

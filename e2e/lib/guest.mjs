@@ -31,11 +31,22 @@ export async function openAndJoin(person, url, name, { password, screenshot } = 
   return page;
 }
 
+/**
+ * Replaces a field's text by typing it, key by key, as a person would. (Playwright's `fill()`
+ * sets the value in one go, which React's inputs do not see in Firefox over BiDi.)
+ */
+export async function typeInto(field, text) {
+  await field.click();
+  await field.press('ControlOrMeta+a');
+  await field.press('Backspace');
+  await field.pressSequentially(text);
+}
+
 export async function fillJoinForm(page, name, { password, screenshot } = {}) {
   const nameField = page.getByLabel('Your name');
   await nameField.waitFor({ state: 'visible', timeout: 20_000 });
-  await nameField.fill(name);
-  if (password !== undefined) await page.getByLabel('Password', { exact: true }).fill(password);
+  await typeInto(nameField, name);
+  if (password !== undefined) await typeInto(page.getByLabel('Password', { exact: true }), password);
   if (screenshot) await shot(page, screenshot);
   await page.getByRole('button', { name: 'Join', exact: true }).click();
 }
@@ -65,7 +76,7 @@ export function chatLog(page) {
 }
 
 export async function sendChat(page, text) {
-  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await typeInto(page.getByRole('textbox', { name: 'Message' }), text);
   await page.getByRole('button', { name: 'Send', exact: true }).click();
 }
 

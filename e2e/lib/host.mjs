@@ -1,20 +1,22 @@
 // The host page (/host) as a person uses it, and the scripted Familiar host (fixtures/).
 
+import { typeInto } from './guest.mjs';
+
 /**
  * Opens /host, fills the setup form, keeps the test tone as the source and starts the session.
  * Returns the page, the session code and the share link the page shows.
  */
 export async function startHostPage(person, relay, { name, username = 'Hostess', password } = {}) {
   const page = await person.open(`${relay.origin}/host`);
-  await page.getByLabel('Session name').fill(name);
-  await page.getByLabel('Your name').fill(username);
-  if (password) await page.getByLabel(/^Password/).fill(password);
+  await typeInto(page.getByLabel('Session name'), name);
+  await typeInto(page.getByLabel('Your name'), username);
+  if (password) await typeInto(page.getByLabel(/^Password/), password);
   const tone = page.getByRole('radio', { name: 'Test tone' });
   if (!(await tone.isChecked())) await tone.check({ force: true });
   await page.getByRole('button', { name: 'Start session' }).click();
   await page.getByRole('status').filter({ hasText: /^Live/ }).waitFor({ timeout: 20_000 });
   const code = await page.evaluate(() => window.__familiar?.code?.() ?? null);
-  const link = await page.getByRole('link', { name: 'Share link' }).getAttribute('href');
+  const link = await page.getByRole('region', { name: 'Invite friends' }).getByRole('link').getAttribute('href');
   if (!code || !link) throw new Error(`host page shows no code (${code}) or share link (${link})`);
   return { page, code, link };
 }

@@ -1,4 +1,5 @@
-// Entry point: mounts the app into #root with the global styles.
+// Entry point: mounts the app into #root with the global styles, and keeps a focused field in
+// sight when a phone's on-screen keyboard opens (it shrinks the visual viewport after the tap).
 
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -7,6 +8,11 @@ import './index.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
+
+visualViewport?.addEventListener('resize', () => {
+  const field = document.activeElement;
+  if (field instanceof HTMLInputElement) field.scrollIntoView({ block: 'nearest' });
+});
 
 createRoot(root).render(
   <StrictMode>

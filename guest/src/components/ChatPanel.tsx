@@ -13,7 +13,7 @@ interface ChatPanelProps {
 
 export function ChatPanel({ lines, me, onSend }: ChatPanelProps) {
   const [text, setText] = useState('');
-  const log = useRef<HTMLOListElement>(null);
+  const log = useRef<HTMLDivElement>(null);
   useEffect(() => {
     log.current?.scrollTo({ top: log.current.scrollHeight });
   }, [lines.length]);
@@ -22,18 +22,19 @@ export function ChatPanel({ lines, me, onSend }: ChatPanelProps) {
       <h2 id="chat-heading" className="text-lg">
         Chat
       </h2>
-      <ol ref={log} role="log" aria-live="polite" aria-label="Chat messages" className="my-3 max-h-64 min-h-16 space-y-1.5 overflow-y-auto break-words">
+      {/* Lines, not list items: role=log replaces a list's own role, which would orphan <li>s. */}
+      <div ref={log} role="log" aria-label="Chat messages" className="my-3 max-h-64 min-h-16 space-y-1.5 overflow-y-auto break-words">
         {lines.length === 0 ? (
-          <li className="text-sm text-sand">No messages yet. Say hello!</li>
+          <p className="text-sm text-sand">No messages yet. Say hello!</p>
         ) : (
           lines.map((l) => (
-            <li key={l.id}>
+            <p key={l.id}>
               <span className={`font-semibold ${l.user_id === me ? 'text-ember' : 'text-coral'}`}>{l.username}</span>{' '}
               {l.message}
-            </li>
+            </p>
           ))
         )}
-      </ol>
+      </div>
       <form
         className="flex gap-2"
         onSubmit={(e) => {

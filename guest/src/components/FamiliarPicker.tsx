@@ -62,7 +62,7 @@ export function FamiliarPicker({ value, onChange }: PickerProps) {
             <label
               key={c.value}
               title={c.name}
-              className="grid h-9 w-9 place-items-center rounded-full border-2 border-transparent has-[:checked]:border-cream"
+              className="grid h-11 w-11 place-items-center rounded-full border-2 border-transparent has-[:checked]:border-cream"
             >
               <input
                 type="radio"

@@ -14,8 +14,10 @@ export function NoticeScreen({ icon, title, children, actions }: NoticeProps) {
   return (
     <main className="mx-auto flex min-h-[80dvh] max-w-md flex-col justify-center px-5 py-10">
       <div className="card text-center">
-        {/* Announced when the screen appears; the actions stay outside the live region. */}
-        <div role="status" aria-live="polite">
+        {/* An alert, as the screen arrives with its words in it: screen readers announce a new
+            alert at once, but a new status region only when its text later changes. The actions
+            stay outside it. */}
+        <div role="alert">
           <div aria-hidden className="text-5xl">
             {icon}
           </div>

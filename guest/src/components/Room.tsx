@@ -40,8 +40,9 @@ function Member({
 }) {
   const live = isHost ? !p.away : p.webrtc_connected && !p.away;
   return (
-    <li className={`relative flex flex-col items-center gap-1 ${isHost ? 'w-full' : 'w-20'} ${p.away ? 'opacity-50' : ''}`}>
-      <div className="relative">
+    <li className={`relative flex flex-col items-center gap-1 ${isHost ? 'w-full' : 'w-24'}`}>
+      {/* Only the familiar fades while away: faded words would be too faint to read. */}
+      <div className={`relative ${p.away ? 'opacity-50' : ''}`}>
         <div className={beat ? 'sway' : undefined} style={beat ? ({ '--beat': beat } as CSSProperties) : undefined}>
           <FamiliarAvatar familiar={p.familiar} size={isHost ? 76 : 52} />
         </div>
@@ -117,7 +118,7 @@ export function Room({ participants, hostId, me, reactions, bpm, trackChangedAt 
         {others.map(member)}
       </ul>
       {others.length === 0 && <p className="mt-4 text-center text-sm text-sand">No listeners yet.</p>}
-      <p aria-live="polite" className="sr-only">
+      <p role="status" className="sr-only">
         {announcement}
       </p>
     </section>

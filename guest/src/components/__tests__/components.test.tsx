@@ -43,8 +43,9 @@ describe('ChatPanel', () => {
 
   it('shows each line with its sender, ours marked apart', () => {
     const { container } = render(<ChatPanel lines={lines} me="me" onSend={() => true} />);
-    const items = [...container.querySelectorAll('[role="log"] li')];
-    expect(items.map((li) => li.textContent)).toEqual(['Host welcome', 'Ana thanks!']);
+    // Lines, not list items: role=log would orphan <li>s (see ChatPanel).
+    const items = [...container.querySelectorAll('[role="log"] > p')];
+    expect(items.map((line) => line.textContent)).toEqual(['Host welcome', 'Ana thanks!']);
     expect(items[1]?.querySelector('span')?.className).toContain('text-ember');
     expect(items[0]?.querySelector('span')?.className).toContain('text-coral');
   });
@@ -126,7 +127,7 @@ describe('Room', () => {
     expect(items[2]?.querySelector('.float-up')?.textContent).toBe('👋');
     // On the beat: 120 BPM is half a second.
     expect(items[0]?.querySelector<HTMLElement>('.sway')?.style.getPropertyValue('--beat')).toBe('0.500s');
-    const live = container.querySelector('p[aria-live="polite"]')!;
+    const live = container.querySelector('p[role="status"]')!;
     expect(live.textContent).toBe('');
     act(() => vi.advanceTimersByTime(0));
     expect(live.textContent).toBe('Bo waved, Hana cheered.');

@@ -20,7 +20,7 @@ import { useGuestSession, type GuestState } from './hooks/useGuestSession';
 import { usePreflight } from './hooks/usePreflight';
 
 /** What `window.__familiar.state()` reports: the lookup's outcome, then the session's. */
-export type ListenState = 'loading' | 'not_found' | 'unreachable' | GuestState;
+export type ListenState = 'loading' | 'not_found' | 'unreachable' | 'no_webrtc' | GuestState;
 
 interface LastJoin {
   name: string;
@@ -45,7 +45,10 @@ export default function ListenPage({ code: raw }: { code: string }) {
     : g.active
       ? g.state
       : preflight.status === 'found'
-        ? 'ready'
+        ? // Without WebRTC (turned off, or a WebKit built without it) nothing could ever play.
+          window.RTCPeerConnection
+          ? 'ready'
+          : 'no_webrtc'
         : preflight.status;
 
   const stateRef = useRef(state);
@@ -157,4 +160,5 @@ const NOTICES: Partial<Record<ListenState, [string, string, string, 'retry' | 'h
   kicked: ['🚪', 'You were removed from the session', 'The host removed you from this session.', 'home'],
   host_ended: ['🌅', 'The session has ended', 'The host has stopped the session. Thanks for listening!', 'home'],
   left: ['👋', 'You left the session', '', 'rejoin'],
+  no_webrtc: ['📵', "This browser can't play live audio", 'It has no WebRTC, or it is turned off. Try Safari, Chrome or Firefox.', 'home'],
 };

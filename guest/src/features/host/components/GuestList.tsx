@@ -29,7 +29,7 @@ export function GuestList({ guests, links, onKick }: GuestListProps) {
       {guests.length === 0 ? (
         <p className="mt-2 text-sand">Nobody yet. Share the link and they'll appear here.</p>
       ) : (
-        <ul className="mt-3 divide-y divide-line" aria-label="Listeners">
+        <ul className="mt-3 divide-y" aria-label="Listeners">
           {guests.map((p) => {
             const link = links[p.user_id];
             const ok = link?.connected && !p.away;

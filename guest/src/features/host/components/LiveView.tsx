@@ -40,7 +40,7 @@ export function LiveView({ host }: { host: HostSession }) {
   return (
     <>
       <section aria-label="Session status" className="card">
-        <p role="status" aria-live="polite" className="flex items-center gap-2.5 text-lg font-semibold">
+        <p role="status" className="flex items-center gap-2.5 text-lg font-semibold">
           <span
             aria-hidden
             className={`h-2.5 w-2.5 rounded-full ${host.state === 'live' ? 'bg-moss' : host.state === 'unreachable' ? 'bg-alert' : 'breathe bg-ember'}`}

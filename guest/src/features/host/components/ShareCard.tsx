@@ -31,14 +31,14 @@ export function ShareCard({ code }: { code: string }) {
           </span>
         </p>
         <p className="text-sm break-all text-sand">
-          <a href={link} target="_blank" rel="noreferrer" className="text-cream underline underline-offset-4" aria-label="Share link">
+          <a href={link} target="_blank" rel="noreferrer" className="text-cream underline underline-offset-4">
             {link}
           </a>
         </p>
         <button type="button" className="btn-primary" onClick={() => void copy()}>
           Copy link
         </button>
-        <p role="status" aria-live="polite" className="min-h-5 text-sm text-sand">
+        <p role="status" className="min-h-5 text-sm text-sand">
           {copied === 'done' ? 'Link copied.' : copied === 'failed' ? 'Copying was not allowed; select the link instead.' : ''}
         </p>
       </div>

@@ -76,7 +76,7 @@ export function InSession({ state, code, session, g }: { state: GuestState; code
       </div>
 
       <section aria-label="Connection" className="card">
-        <p role="status" aria-live="polite" className="flex items-center gap-2.5 text-lg font-semibold">
+        <p role="status" className="flex items-center gap-2.5 text-lg font-semibold">
           <span
             aria-hidden
             className={`h-2.5 w-2.5 shrink-0 rounded-full ${good ? 'bg-moss' : bad ? 'bg-alert' : 'breathe bg-ember'}`}
@@ -104,7 +104,7 @@ export function InSession({ state, code, session, g }: { state: GuestState; code
       {g.notice && (
         <div role="alert" className="alert-box">
           <p>{g.notice}</p>
-          <button type="button" className="text-sm text-sand underline" onClick={g.dismissNotice}>
+          <button type="button" className="min-h-11 text-sm text-sand underline" onClick={g.dismissNotice}>
             Dismiss
           </button>
         </div>

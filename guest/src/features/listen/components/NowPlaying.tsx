@@ -64,7 +64,7 @@ export function NowPlaying({ meta, clock, audio, cover = null, upNext = null }: 
           step={0.05}
           value={audio.muted ? 0 : audio.volume}
           onChange={(e) => audio.setVolume(Number(e.target.value))}
-          className="h-2 flex-1 accent-ember"
+          className="h-11 flex-1 accent-ember"
         />
       </div>
       {upNext && upNext.length > 0 && (

@@ -1,6 +1,8 @@
 // Plays the host's stream on this device: one <audio> element (primed inside the Join tap so iOS
 // lets it play later), an AnalyserNode on the same stream for the level meter and the test hook,
-// volume and mute (remembered), and the "blocked by autoplay" state that asks for a tap.
+// volume and mute (remembered), the "blocked by autoplay" state that asks for a tap, and a restart
+// when the page comes back to the foreground (iOS pauses the element and suspends the context in
+// the background).
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { SILENT_WAV, analyserLevel, newAudioContext } from '../../../lib/audio';
@@ -84,6 +86,15 @@ export function useRemoteAudio() {
     wake();
     playNow();
   }, [wake, playNow]);
+
+  // Back from the background: play again what is still attached (a no-op when it never stopped).
+  useEffect(() => {
+    const back = () => {
+      if (!document.hidden && elRef.current?.srcObject) unblock();
+    };
+    document.addEventListener('visibilitychange', back);
+    return () => document.removeEventListener('visibilitychange', back);
+  }, [unblock]);
 
   const stop = useCallback(() => {
     const el = elRef.current;
