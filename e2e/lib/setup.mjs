@@ -3,7 +3,8 @@
 // adds what each page was showing to a failed wait.
 
 import { join } from 'node:path';
-import { ARTIFACTS, relayBinary, staticDir } from './relay.mjs';
+import { after, before } from 'node:test';
+import { ARTIFACTS, Relay, relayBinary, staticDir } from './relay.mjs';
 
 let resolved = null;
 
@@ -48,4 +49,25 @@ export async function explain(pages, fn) {
     const err = new Error(`${e.message.split('\n')[0]}\n  pages:\n    ${await describePages(pages)}`, { cause: e });
     throw err;
   }
+}
+
+/**
+ * One relay for a whole test file: started before its first test (after building what is
+ * missing), stopped with SIGTERM after its last; `use` receives it. `restartable` gives it a
+ * fixed SESSION_SECRET and a quick restart hint, so tests may stop and start it again and every
+ * page resumes; `env` adds to (and overrides) that.
+ */
+export function relayForFile(name, use, { restartable = false, env = {} } = {}) {
+  let relay;
+  before(async () => {
+    const { bin, static: staticPath } = buildOnce();
+    const restart = restartable
+      ? { SESSION_SECRET: `e2e-${name}-secret-0123456789abcdef`, RESTART_RETRY_AFTER_MS: '300', SHUTDOWN_DRAIN_MS: '2000' }
+      : {};
+    relay = await Relay.start({ bin, static: staticPath, name, env: { ...restart, ...env } });
+    use(relay);
+  });
+  after(async () => {
+    await relay?.stop('SIGTERM');
+  });
 }

@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import {
   announcements,
   checkState,
@@ -22,30 +22,14 @@ import { waitForAudio, waitForSilence } from '../lib/audio.mjs';
 import { LAPTOP, people } from '../lib/browser.mjs';
 import { chatLog, fillJoinForm, sendChat, typeInto, waitConnected, waitForState } from '../lib/guest.mjs';
 import { hostListEntry, startHostPage } from '../lib/host.mjs';
-import { ARTIFACTS, Relay } from '../lib/relay.mjs';
-import { buildOnce, explain } from '../lib/setup.mjs';
+import { ARTIFACTS } from '../lib/relay.mjs';
+import { explain, relayForFile } from '../lib/setup.mjs';
 
 const TEST_TIMEOUT = 240_000;
 
 let relay;
 
-before(async () => {
-  const { bin, static: staticPath } = buildOnce();
-  relay = await Relay.start({
-    bin,
-    static: staticPath,
-    name: 'relay-access',
-    env: {
-      SESSION_SECRET: 'e2e-access-secret-0123456789abcdef',
-      RESTART_RETRY_AFTER_MS: '300',
-      SHUTDOWN_DRAIN_MS: '2000',
-    },
-  });
-});
-
-after(async () => {
-  await relay?.stop('SIGTERM');
-});
+relayForFile('relay-access', (r) => (relay = r), { restartable: true });
 
 /** Guest side: answering the host's offer waits while `window.__e2eHoldAudio` is set. */
 function holdableAudio() {

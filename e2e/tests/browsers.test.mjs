@@ -6,37 +6,19 @@
 // (lib/scenarios.mjs); only the browser of each person differs.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { levels, SILENT, waitForAudio } from '../lib/audio.mjs';
 import { LAPTOP, people } from '../lib/browser.mjs';
 import { chatLog, nowPlayingTitle, openAndJoin, roomMember, sendChat, waitConnected } from '../lib/guest.mjs';
 import { hostListEntry, startHostPage } from '../lib/host.mjs';
-import { Relay } from '../lib/relay.mjs';
 import { hostLeaves, kickGuest, relayRestartKeepsAudio } from '../lib/scenarios.mjs';
-import { buildOnce, explain } from '../lib/setup.mjs';
+import { explain, relayForFile } from '../lib/setup.mjs';
 
 const TEST_TIMEOUT = 240_000;
 
 let relay;
 
-before(async () => {
-  const { bin, static: staticPath } = buildOnce();
-  // Restart-ready, as in restart.test.mjs: resume tokens outlive the process.
-  relay = await Relay.start({
-    bin,
-    static: staticPath,
-    name: 'relay-browsers',
-    env: {
-      SESSION_SECRET: 'e2e-browsers-secret-0123456789abcdef',
-      RESTART_RETRY_AFTER_MS: '300',
-      SHUTDOWN_DRAIN_MS: '2000',
-    },
-  });
-});
-
-after(async () => {
-  await relay?.stop('SIGTERM');
-});
+relayForFile('relay-browsers', (r) => (relay = r), { restartable: true });
 
 async function mixedPair(t, hostKind, guestKind) {
   const tag = `${hostKind}-${guestKind}`;

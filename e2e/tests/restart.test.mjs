@@ -6,36 +6,19 @@
 // so it must never go silent for more than a moment; both pages must get back into the session
 // by themselves, and chat must work afterwards.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { waitForAudio } from '../lib/audio.mjs';
 import { LAPTOP, people } from '../lib/browser.mjs';
 import { openAndJoin, waitConnected } from '../lib/guest.mjs';
 import { hostListEntry, startHostPage } from '../lib/host.mjs';
-import { Relay } from '../lib/relay.mjs';
 import { relayRestartKeepsAudio } from '../lib/scenarios.mjs';
-import { buildOnce, explain } from '../lib/setup.mjs';
+import { explain, relayForFile } from '../lib/setup.mjs';
 
 const TEST_TIMEOUT = 180_000;
 
 let relay;
 
-before(async () => {
-  const { bin, static: staticPath } = buildOnce();
-  relay = await Relay.start({
-    bin,
-    static: staticPath,
-    name: 'relay-restart',
-    env: {
-      SESSION_SECRET: 'e2e-restart-secret-0123456789abcdef',
-      RESTART_RETRY_AFTER_MS: '300',
-      SHUTDOWN_DRAIN_MS: '2000',
-    },
-  });
-});
-
-after(async () => {
-  await relay?.stop('SIGTERM');
-});
+relayForFile('relay-restart', (r) => (relay = r), { restartable: true });
 
 async function restartScenario(t, signal, tag) {
   const [hostP, guestP] = await people(t, [[`host-${tag}`, { viewport: LAPTOP }], [`guest-${tag}`]]);

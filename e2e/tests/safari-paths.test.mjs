@@ -16,21 +16,13 @@ import { installProbe, levels, SILENT, waitForAudio } from '../lib/audio.mjs';
 import { LAPTOP, PHONE, people } from '../lib/browser.mjs';
 import { shot, typeInto, waitConnected } from '../lib/guest.mjs';
 import { startHostPage } from '../lib/host.mjs';
-import { Relay } from '../lib/relay.mjs';
-import { buildOnce, explain } from '../lib/setup.mjs';
+import { explain, relayForFile } from '../lib/setup.mjs';
 
 const TEST_TIMEOUT = 180_000;
 
 let relay;
 
-before(async () => {
-  const { bin, static: staticPath } = buildOnce();
-  relay = await Relay.start({ bin, static: staticPath, name: 'relay-safari' });
-});
-
-after(async () => {
-  await relay?.stop('SIGTERM');
-});
+relayForFile('relay-safari', (r) => (relay = r));
 
 /**
  * Before the page's scripts: records each media play() and AudioContext start (made or resumed)

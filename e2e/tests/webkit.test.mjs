@@ -4,25 +4,17 @@
 // the session instead of "Connecting to the host…" for ever; an unknown code still says so.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { LAPTOP, people } from '../lib/browser.mjs';
 import { startHostPage } from '../lib/host.mjs';
-import { Relay } from '../lib/relay.mjs';
-import { buildOnce } from '../lib/setup.mjs';
+import { relayForFile } from '../lib/setup.mjs';
 import { WebKit } from '../lib/webkit.mjs';
 
 const TEST_TIMEOUT = 120_000;
 
 let relay;
 
-before(async () => {
-  const { bin, static: staticPath } = buildOnce();
-  relay = await Relay.start({ bin, static: staticPath, name: 'relay-webkit' });
-});
-
-after(async () => {
-  await relay?.stop('SIGTERM');
-});
+relayForFile('relay-webkit', (r) => (relay = r));
 
 const heading = (text) => `return [...document.querySelectorAll('h1')].some((h) => h.textContent.trim() === ${JSON.stringify(text)})`;
 

@@ -4,8 +4,8 @@
 
 import { act, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { SocketLike } from '../protocol/client';
-import type { ClientMessage, ServerMessage } from '../protocol/wire';
+import type { ServerMessage } from '../protocol/wire';
+import { FakeSocket as RelaySocket } from './relayFakes';
 
 declare global {
   // Tells React that updates are wrapped in act(), so it flushes them before act() returns.
@@ -82,53 +82,21 @@ export function submit(form: HTMLFormElement): void {
   });
 }
 
-/** The relay's end of a WebSocket: install with `vi.stubGlobal('WebSocket', FakeSocket)`. */
-export class FakeSocket implements SocketLike {
-  static all: FakeSocket[] = [];
-  static get last(): FakeSocket {
-    const socket = FakeSocket.all.at(-1);
-    if (!socket) throw new Error('no socket was opened');
-    return socket;
+/**
+ * The relay's end of a WebSocket, its events inside act() so React settles before the test
+ * looks: install with `vi.stubGlobal('WebSocket', FakeSocket)`.
+ */
+export class FakeSocket extends RelaySocket {
+  static override all: FakeSocket[] = [];
+  static override get last(): FakeSocket {
+    return super.last as FakeSocket;
   }
 
-  readyState = 0;
-  readonly sent: string[] = [];
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
+  override accept(): void {
+    act(() => super.accept());
   }
 
-  send(data: string): void {
-    this.sent.push(data);
-  }
-
-  close(code = 1000, reason = ''): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-
-  accept(): void {
-    act(() => {
-      this.readyState = 1;
-      this.onopen?.({});
-    });
-  }
-
-  deliver(msg: ServerMessage): void {
-    act(() => this.onmessage?.({ data: JSON.stringify(msg) }));
-  }
-
-  messages(): ClientMessage[] {
-    return this.sent.map((s) => JSON.parse(s) as ClientMessage);
-  }
-
-  /** The messages sent of one type. */
-  of<T extends ClientMessage['type']>(type: T): Extract<ClientMessage, { type: T }>[] {
-    return this.messages().filter((m): m is Extract<ClientMessage, { type: T }> => m.type === type);
+  override deliver(msg: ServerMessage): void {
+    act(() => super.deliver(msg));
   }
 }

@@ -2,51 +2,10 @@
 // backoff timing, the relay's restart delay, de-duplication by seq, and when it must not retry.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionClient, type SocketLike, type TokenStore } from '../client';
-import type { ClientMessage, ServerMessage, SessionView } from '../wire';
+import { FakeSocket, sessionView } from '../../__tests__/relayFakes';
+import { SessionClient, type TokenStore } from '../client';
+import type { ServerMessage } from '../wire';
 
-class FakeSocket implements SocketLike {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: string[] = [];
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-
-  send(data: string): void {
-    this.sent.push(data);
-  }
-
-  close(code = 1000, reason = ''): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-
-  // Test helpers: what the network would do.
-  accept(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-
-  deliver(msg: ServerMessage | Record<string, unknown>): void {
-    this.onmessage?.({ data: JSON.stringify(msg) });
-  }
-
-  drop(): void {
-    this.readyState = 3;
-    this.onclose?.({ code: 1006, reason: '' });
-  }
-
-  messages(): ClientMessage[] {
-    return this.sent.map((s) => JSON.parse(s) as ClientMessage);
-  }
-}
 
 function memoryStore(): TokenStore & { data: Map<string, string> } {
   const data = new Map<string, string>();
@@ -58,19 +17,7 @@ function memoryStore(): TokenStore & { data: Map<string, string> } {
   };
 }
 
-const session: SessionView = {
-  id: 's1',
-  code: 'ABC123',
-  name: 'Friday',
-  host_id: 'h',
-  created_at: '2024-01-01T00:00:00Z',
-  participant_count: 2,
-  webrtc_enabled: true,
-  has_password: false,
-  playback_state: { track_id: null, is_playing: false, position_ms: 0 },
-  participants: [],
-  seq: 0,
-};
+const session = sessionView();
 
 function joined(token = 'tok-1', type: 'session_joined' | 'session_resumed' = 'session_joined', seq = 0) {
   return {

@@ -6,7 +6,8 @@
 import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeSocket, cleanup, renderHook } from '../../../../__tests__/dom';
-import type { ParticipantView, ServerMessage, SessionView } from '../../../../protocol/wire';
+import type { ParticipantView, ServerMessage } from '../../../../protocol/wire';
+import { sessionView } from '../../../../__tests__/relayFakes';
 import { REQUEST_DELAY_MS } from '../../lib/guestLink';
 import { FakePeerConnection } from '../../lib/__tests__/fakePeerConnection';
 import { useGuestSession } from '../useGuestSession';
@@ -21,19 +22,7 @@ const person = (user_id: string, role: ParticipantView['role']): ParticipantView
   webrtc_connected: false,
   away: false,
 });
-const session: SessionView = {
-  id: 's1',
-  code: 'ABC123',
-  name: 'Friday',
-  host_id: 'h',
-  created_at: '2024-01-01T00:00:00Z',
-  participant_count: 2,
-  webrtc_enabled: true,
-  has_password: false,
-  playback_state: { track_id: null, is_playing: false, position_ms: 0 },
-  participants: [person('h', 'host'), person('me', 'guest')],
-  seq: 0,
-};
+const session = sessionView({ participants: [person('h', 'host'), person('me', 'guest')] });
 const joined: ServerMessage = {
   type: 'session_joined',
   session,
