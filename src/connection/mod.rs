@@ -14,17 +14,15 @@ use actix::prelude::*;
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
 use familiar_actors::code::SessionCode;
-use familiar_actors::ids::ConnId;
+use familiar_actors::ids::{ConnId, SessionKey};
 use familiar_actors::metrics::Metrics;
 use familiar_actors::outbound::{CloseWhy, Conn, Outbound};
 use familiar_actors::protocol::{
     parse_client_message, Capabilities, ClientMessage, ErrorCode, JoinFields, ParseError, Role,
     ServerMessage,
 };
-use familiar_actors::registry::{
-    CreateRequest, Enter, JoinRequest, Membership, Request, ResumeRequest,
-};
-use familiar_actors::session::{Command, Disconnected, JoinError, Leave};
+use familiar_actors::registry::{CreateRequest, Enter, JoinRequest, Request, ResumeRequest};
+use familiar_actors::session::{Command, Disconnected, JoinError, Leave, Session};
 
 use crate::rate::{Buckets, RateClass};
 use crate::state::AppState;
@@ -32,6 +30,13 @@ use writer::Write;
 
 /// Rate-limited messages are counted over this window to spot a sustained flood.
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+
+/// What the connection keeps of its `Membership`: only what routes its frames and recognises
+/// its session's `Detached` (the user id stays with the session: one string less per socket).
+struct InSession {
+    key: SessionKey,
+    session: Addr<Session>,
+}
 
 /// The connection actor.
 pub struct Connection {
@@ -48,7 +53,7 @@ pub struct Connection {
     /// A backlog drain is under way: new frames queue behind it to keep the order.
     draining: bool,
     /// The session this connection is a member of; messages go straight to it.
-    membership: Option<Membership>,
+    membership: Option<InSession>,
     /// When the client last sent anything (pongs included), for the silence limit.
     last_heard: Instant,
     /// The client's allowance per rate class.
@@ -216,7 +221,10 @@ impl Connection {
                 .into_actor(self)
                 .map(move |result, act, ctx| match result {
                     Ok(membership) => {
-                        act.membership = Some(membership);
+                        act.membership = Some(InSession {
+                            key: membership.key,
+                            session: membership.session,
+                        });
                         act.host_ended = false;
                     }
                     Err(e) => {
