@@ -18,8 +18,7 @@ use familiar_actors::ids::{ConnId, SessionKey};
 use familiar_actors::metrics::Metrics;
 use familiar_actors::outbound::{CloseWhy, Conn, Outbound};
 use familiar_actors::protocol::{
-    parse_client_message, Capabilities, ClientMessage, ErrorCode, JoinFields, ParseError, Role,
-    ServerMessage,
+    parse_client_message, ClientMessage, ErrorCode, JoinFields, ParseError, Role, ServerMessage,
 };
 use familiar_actors::registry::{CreateRequest, Enter, JoinRequest, Request, ResumeRequest};
 use familiar_actors::session::{Command, Disconnected, JoinError, Leave, Session};
@@ -168,7 +167,7 @@ impl Connection {
                 username,
                 password,
                 familiar,
-                resumable: Capabilities::resume_of(capabilities),
+                resumable: capabilities.resume,
             }),
             ClientMessage::Join(fields) => join_request(fields, Role::Listener),
             ClientMessage::JoinGuest(fields) => join_request(fields, Role::Guest),
@@ -286,7 +285,7 @@ fn join_request(fields: JoinFields, role: Role) -> Request {
         username: present(fields.guest_name).or(present(fields.username)),
         password: fields.password,
         familiar: fields.familiar,
-        resumable: Capabilities::resume_of(fields.capabilities),
+        resumable: fields.capabilities.resume,
     })
 }
 

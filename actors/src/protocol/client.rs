@@ -34,8 +34,8 @@ pub enum ClientMessage {
         familiar: Option<Value>,
         /// What this client can do beyond the contract (our addition; old clients omit it).
         #[serde(default)]
-        #[ts(optional, type = "Array<Capability>")]
-        capabilities: Option<Capabilities>,
+        #[ts(as = "Option<Vec<Capability>>", optional)]
+        capabilities: Capabilities,
     },
     /// Join as a `listener` (the Familiar app joining someone else's session).
     Join(JoinFields),
@@ -190,8 +190,8 @@ pub struct JoinFields {
     pub familiar: Option<Value>,
     /// What this client can do beyond the contract (our addition; old clients omit it).
     #[serde(default)]
-    #[ts(optional, type = "Array<Capability>")]
-    pub capabilities: Option<Capabilities>,
+    #[ts(as = "Option<Vec<Capability>>", optional)]
+    pub capabilities: Capabilities,
 }
 
 /// A capability a client declares on `create` / `join` / `join_guest`, as it appears on the wire.
@@ -206,20 +206,11 @@ pub enum Capability {
 /// The capabilities a client declared. Lenient like every inbound field: anything but an array
 /// of strings, and any string we do not know, declares nothing (a client never gets an error
 /// for it), so clients may list capabilities of newer relays.
-///
-/// As a field it is an `Option` only for the generated TypeScript (an optional key); absent and
-/// `None` declare nothing, like an empty list. Read it with [`Capabilities::resume_of`].
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Capabilities {
     /// Declared [`Capability::Resume`].
     pub resume: bool,
-}
-
-impl Capabilities {
-    /// Whether `declared` (a message's `capabilities` field) includes `resume`.
-    pub fn resume_of(declared: Option<Capabilities>) -> bool {
-        declared.is_some_and(|c| c.resume)
-    }
 }
 
 impl<'de> Deserialize<'de> for Capabilities {

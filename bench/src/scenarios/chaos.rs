@@ -71,8 +71,6 @@ struct Shared {
     stopping: AtomicBool,
     /// The same, for clients waiting in `select!`.
     stop: watch::Sender<bool>,
-    /// Chats written while in the session, by sender (session × participants + slot).
-    sent: Vec<AtomicU64>,
     /// Chats whose moment came while the sender was not in the session.
     not_sent: AtomicU64,
     /// When each outage began (ns on the bench clock), in order.
@@ -113,7 +111,6 @@ pub async fn run(env: &Env, args: &ChaosArgs) -> Result<Report, String> {
         entered: AtomicUsize::new(0),
         stopping: AtomicBool::new(false),
         stop: watch::channel(false).0,
-        sent: (0..clients).map(|_| AtomicU64::new(0)).collect(),
         not_sent: AtomicU64::new(0),
         outages: Mutex::new(Vec::new()),
         returns: Mutex::new(Vec::new()),
@@ -264,7 +261,10 @@ fn delivery_facts(report: &mut Report, shared: &Shared, received: &[Received]) {
             }
         }
     }
-    let sent: u64 = shared.sent.iter().map(|s| s.load(Ordering::Acquire)).sum();
+    let sent = received
+        .iter()
+        .map(|r| r.sent.iter().filter(|sent| **sent).count() as u64)
+        .sum::<u64>();
     report.fact(
         "chats_sent",
         sent,
@@ -476,7 +476,6 @@ async fn client(shared: Arc<Shared>, session: usize, slot: usize) -> Received {
                     let this = counter as usize;
                     counter += 1;
                     if conn.send(Outbound::Chat { message: &text }.text()).await.is_ok() {
-                        shared.sent[sender].fetch_add(1, Ordering::AcqRel);
                         received.sent[this] = true;
                     } else {
                         shared.not_sent.fetch_add(1, Ordering::Relaxed);

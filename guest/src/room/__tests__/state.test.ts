@@ -10,8 +10,8 @@ import {
   type Reaction,
   type SessionState,
 } from '../state';
-import type { ParticipantView, ServerMessage } from '../../protocol/wire';
-import type { ReactionKind } from '../../protocol/wire';
+import type { ParticipantView, ReactionKind, ServerMessage } from '../../protocol/wire';
+import { sessionView } from '../../__tests__/relayFakes';
 
 function person(user_id: string, role: ParticipantView['role'] = 'guest'): ParticipantView {
   return {
@@ -31,20 +31,13 @@ function run(messages: ServerMessage[], start: SessionState = initialSessionStat
 
 const joined: ServerMessage = {
   type: 'session_joined',
-  session: {
+  session: sessionView({
     id: 's',
-    code: 'ABC123',
-    name: 'Friday',
-    host_id: 'h',
-    created_at: '2024-01-01T00:00:00Z',
-    participant_count: 2,
-    webrtc_enabled: true,
-    has_password: false,
     playback_state: { track_id: 't1', is_playing: true, position_ms: 5000 },
     track_meta: { title: 'Song', artist: 'Band', bpm: 120 },
     participants: [person('h', 'host'), { ...person('me'), webrtc_connected: true, ice_path: 'stun' }],
     seq: 3,
-  },
+  }),
   your_user_id: 'me',
   your_peer_id: 'p',
   ice_servers: [],
