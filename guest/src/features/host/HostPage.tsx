@@ -7,6 +7,7 @@
 
 import { useEffect, useRef } from 'react';
 import { Brand } from '../../components/Brand';
+import { DismissibleAlert } from '../../components/DismissibleAlert';
 import { installTestHooks } from '../../lib/testHooks';
 import { LiveView } from './components/LiveView';
 import { SetupForm } from './components/SetupForm';
@@ -39,14 +40,7 @@ export default function HostPage() {
         )}
       </header>
       <main className="space-y-4">
-        {host.notice && (
-          <div role="alert" className="alert-box">
-            <p>{host.notice}</p>
-            <button type="button" className="text-sm text-sand underline" onClick={host.dismissNotice}>
-              Dismiss
-            </button>
-          </div>
-        )}
+        {host.notice && <DismissibleAlert message={host.notice} onDismiss={host.dismissNotice} />}
         {inSession ? <LiveView host={host} /> : <SetupForm host={host} />}
       </main>
     </div>

@@ -3,6 +3,7 @@
 // what is playing, the room, reactions and chat, and Leave.
 
 import { ChatPanel } from '../../../components/ChatPanel';
+import { DismissibleAlert } from '../../../components/DismissibleAlert';
 import { ReactionBar } from '../../../components/ReactionBar';
 import { Room } from '../../../components/Room';
 import { Steps } from '../../../components/Steps';
@@ -101,14 +102,7 @@ export function InSession({ state, code, session, g }: { state: GuestState; code
         )}
       </section>
 
-      {g.notice && (
-        <div role="alert" className="alert-box">
-          <p>{g.notice}</p>
-          <button type="button" className="min-h-11 text-sm text-sand underline" onClick={g.dismissNotice}>
-            Dismiss
-          </button>
-        </div>
-      )}
+      {g.notice && <DismissibleAlert message={g.notice} onDismiss={g.dismissNotice} />}
 
       {room.session && (
         <>
