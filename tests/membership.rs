@@ -232,13 +232,7 @@ async fn joiner_name_is_guest_name_else_username_else_guest() {
     for (kind, extra, name) in cases {
         let (c, joined) = join_with(&server, kind, &code, extra.clone()).await;
         let me = joined["your_user_id"].as_str().unwrap().to_string();
-        let mine = joined["session"]["participants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["user_id"] == me.as_str())
-            .unwrap()
-            .clone();
+        let mine = participant(&joined, &me);
         assert_eq!(mine["username"], name, "{kind} {extra}");
         let expected_role = if kind == "join" { "listener" } else { "guest" };
         assert_eq!(mine["role"], expected_role, "{kind} {extra}");

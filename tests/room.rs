@@ -46,13 +46,7 @@ async fn update_familiar_reaches_everyone_including_the_sender() {
     }
     // A later joiner sees the stored familiar.
     let (_late, joined) = guest(&server, &t.code, "Late").await;
-    let ana = joined["session"]["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["user_id"] == t.guest_id.as_str())
-        .unwrap()
-        .clone();
+    let ana = participant(&joined, &t.guest_id);
     assert_eq!(ana["familiar"]["variant"], "ember");
     assert_eq!(ana["familiar"]["color"], "#a1b2c3");
 }

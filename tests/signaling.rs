@@ -174,13 +174,7 @@ async fn webrtc_connected_is_stored_and_announced_to_all_others() {
 
     // Stored on the participant: a later joiner sees it.
     let (_late, joined) = guest(&server, &t.code, "Late").await;
-    let ana = joined["session"]["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["user_id"] == t.guest_id.as_str())
-        .unwrap()
-        .clone();
+    let ana = participant(&joined, &t.guest_id);
     assert_eq!(ana["webrtc_connected"], true, "{ana}");
     for c in [&mut t.host, &mut t.guest, &mut t.listener] {
         c.recv_until("user_joined").await;

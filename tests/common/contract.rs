@@ -149,3 +149,12 @@ pub fn assert_participant_shape(p: &Value) {
 pub fn uuid_like() -> String {
     "8f6e2c1a-3b4d-4e5f-9a0b-1c2d3e4f5a6b".to_string()
 }
+
+/// The participant `user_id` in a `session_joined` / `session_created` message.
+pub fn participant(welcome: &Value, user_id: &str) -> Value {
+    welcome["session"]["participants"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["user_id"] == user_id))
+        .cloned()
+        .unwrap_or_else(|| panic!("no participant {user_id} in {welcome}"))
+}
