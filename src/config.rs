@@ -221,7 +221,6 @@ impl Config {
             wrong_passwords_per_minute: self.wrong_passwords_per_minute,
             join_failures_per_minute: self.join_failures_per_minute,
             token_ttl: Duration::from_secs(self.token_ttl_secs),
-            restart_retry_after: Duration::from_millis(self.restart_retry_after_ms),
         }
     }
 

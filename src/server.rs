@@ -1,6 +1,6 @@
 //! Assembles and runs the relay: the shared state ([`AppState`]), the registry (and any dedicated session
 //! arbiters), the public HTTP server, the private metrics server, and the graceful shutdown that
-//! tells every participant `server_restarting` before the sockets close.
+//! tells every open socket `server_restarting` before it closes.
 //!
 //! `run` takes its listeners and its shutdown trigger as parameters (as mini-redis does), so
 //! tests run the real server on `127.0.0.1:0` and drive shutdown themselves.
@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
+use bytestring::ByteString;
 use familiar_actors::core::Core;
 use familiar_actors::ice::IceServerSource;
 use familiar_actors::metrics::Metrics;
+use familiar_actors::protocol::ServerMessage;
 use familiar_actors::registry::{Registry, ShutdownAll};
 use familiar_actors::token::TokenSigner;
 
@@ -23,6 +25,25 @@ use crate::config::Config;
 use crate::http;
 use crate::state::AppState;
 use crate::turn;
+
+/// How many reconnects a second the relay should be asked to take back after a restart: about
+/// half the handshakes per second one 2-vCPU machine serves (docs/benchmarks.md), since each is
+/// also a token check and a seat in a session.
+const RECONNECTS_PER_SEC: u64 = 4_000;
+
+/// The shortest spread worth asking for: a few sockets still should not arrive in one instant.
+const MIN_RETRY_JITTER_MS: u64 = 250;
+
+/// The `server_restarting` frame for `sockets` open sockets: come back after `retry_after_ms`,
+/// spread over as long as the relay needs to take them all back.
+fn restart_notice(retry_after_ms: u64, sockets: u64) -> ByteString {
+    let retry_jitter_ms = (sockets * 1000 / RECONNECTS_PER_SEC).max(MIN_RETRY_JITTER_MS);
+    ServerMessage::ServerRestarting {
+        retry_after_ms,
+        retry_jitter_ms: Some(retry_jitter_ms),
+    }
+    .to_text()
+}
 
 fn thread_count(configured: usize) -> usize {
     if configured > 0 {
@@ -33,8 +54,8 @@ fn thread_count(configured: usize) -> usize {
 }
 
 /// Runs the relay on `listener` (and `/metrics` on `metrics_listener`) until `shutdown`
-/// resolves, then drains: every participant hears `server_restarting`, sockets close with 1012,
-/// and the function returns once they are closed or the drain time is up.
+/// resolves, then drains: it stops accepting, every open socket hears `server_restarting` and
+/// closes with 1012, and the function returns once they are closed or the drain time is up.
 ///
 /// Must be called inside an actix system. Errors are I/O errors from starting the servers.
 pub async fn run(
@@ -72,6 +93,7 @@ pub async fn run(
         core,
         registry: registry.clone(),
         turn,
+        restarting: tokio::sync::watch::Sender::new(None),
     });
 
     let app_state = state.clone();
@@ -131,14 +153,21 @@ pub async fn run(
     }
 
     let started = Instant::now();
+    // No new connections from here on: they would only be told to go away.
+    public_handle.pause().await;
+    // Sessions stop first, silently (their members stay in the hosts' tokens); from then on
+    // every create, join and resume is answered by the restart notice, not by an error.
     let sessions = registry.send(ShutdownAll).await.unwrap_or(0);
+    let sockets = state.core.metrics.sockets_live.get().max(0) as u64;
+    let notice = restart_notice(state.config.restart_retry_after_ms, sockets);
+    state.restarting.send_replace(Some(notice));
     let drain = Duration::from_millis(state.config.shutdown_drain_ms);
-    // Sockets close as clients answer the close frames; wait for them within the drain time.
+    // Sockets close as clients answer the close frames; exit as soon as the last one has.
     while state.core.metrics.sockets_live.get() > 0 && started.elapsed() < drain {
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
+        actix_rt::time::sleep(Duration::from_millis(5)).await;
     }
     log::info!(
-        "shutdown: {sessions} sessions notified, {} sockets still open after {} ms",
+        "shutdown: {sessions} sessions stopped, {sockets} sockets told, {} still open after {} ms",
         state.core.metrics.sockets_live.get(),
         started.elapsed().as_millis()
     );

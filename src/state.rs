@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
+use bytestring::ByteString;
 use familiar_actors::core::Core;
 use familiar_actors::registry::Registry;
+use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::rate::Rates;
@@ -22,4 +24,7 @@ pub struct AppState {
     pub turn: Arc<TurnService>,
     /// The per-connection rate classes, read on every message.
     pub rates: Rates,
+    /// Set once by the drain: the `server_restarting` frame every open socket is sent before
+    /// its 1012 close, whatever state it is in.
+    pub restarting: watch::Sender<Option<ByteString>>,
 }

@@ -30,8 +30,6 @@ pub struct Limits {
     pub join_failures_per_minute: u32,
     /// How long a resume token stays valid.
     pub token_ttl: Duration,
-    /// What `server_restarting` tells clients to wait before reconnecting.
-    pub restart_retry_after: Duration,
 }
 
 impl Default for Limits {
@@ -49,7 +47,6 @@ impl Default for Limits {
             wrong_passwords_per_minute: 10,
             join_failures_per_minute: 30,
             token_ttl: Duration::from_secs(24 * 3600),
-            restart_retry_after: Duration::from_secs(2),
         }
     }
 }

@@ -44,6 +44,11 @@ pub struct Metrics {
     pub turn_mint_seconds: Histogram,
     /// Resume attempts by outcome.
     pub resumes: LabeledCounter,
+    /// Chat and reactions re-sent with an id already relayed, so not relayed again.
+    pub repeats_dropped: LabeledCounter,
+    /// Frames members handed back in `history` after a restart, by outcome: taken (new to the
+    /// relay, passed on to who lacked them), known (already held), refused (bad seal or seq).
+    pub history_entries: LabeledCounter,
     /// Seconds from a join request reaching the relay to `session_joined` being queued.
     pub join_seconds: Histogram,
     /// Seconds from a relayed message arriving to it being queued for its recipients.
@@ -74,6 +79,8 @@ impl Metrics {
             turn_mints: Family::default(),
             turn_mint_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 12)),
             resumes: Family::default(),
+            repeats_dropped: Family::default(),
+            history_entries: Family::default(),
             join_seconds: metrics_seconds(),
             relay_seconds: metrics_seconds(),
             registry: Registry::default(),
@@ -136,6 +143,16 @@ impl Metrics {
             m.turn_mint_seconds.clone(),
         );
         r.register("resumes", "Resume attempts by outcome", m.resumes.clone());
+        r.register(
+            "repeats_dropped",
+            "Chat and reactions re-sent with an id already relayed",
+            m.repeats_dropped.clone(),
+        );
+        r.register(
+            "history_entries",
+            "Frames handed back in history by outcome",
+            m.history_entries.clone(),
+        );
         r.register(
             "join_seconds",
             "Join request to session_joined queued",

@@ -53,6 +53,13 @@ pub struct HostClaims {
     pub kicked: Vec<UserId>,
 }
 
+/// How a sealed frame ends: `,"mac":"` then [`SEAL_CHARS`] characters, then `"}`.
+const SEAL_FIELD: &str = ",\"mac\":\"";
+/// A seal keeps 128 of HMAC-SHA256's 256 bits: forging one still takes 2^128 tries.
+const SEAL_BYTES: usize = 16;
+/// 16 bytes in unpadded base64url.
+const SEAL_CHARS: usize = 22;
+
 /// Why a token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenError {
@@ -97,6 +104,54 @@ impl TokenSigner {
             URL_SAFE_NO_PAD.encode(&body),
             URL_SAFE_NO_PAD.encode(signature)
         )
+    }
+
+    /// Seals `body` (one JSON object, as sent) for `context` (the session id): the same frame
+    /// spliced with a last field `"mac"`, the base64url of 128 bits of HMAC-SHA256 over
+    /// `context \n body`. A frame sealed this way for one session is not valid for another.
+    pub fn seal(&self, context: &str, body: &str) -> String {
+        let Some(open) = body.strip_suffix('}') else {
+            return body.to_string();
+        };
+        let tag = self.frame_tag(context, body);
+        let mut sealed = String::with_capacity(body.len() + SEAL_FIELD.len() + SEAL_CHARS + 2);
+        sealed.push_str(open);
+        sealed.push_str(SEAL_FIELD);
+        sealed.push_str(&URL_SAFE_NO_PAD.encode(&tag[..SEAL_BYTES]));
+        sealed.push_str("\"}");
+        sealed
+    }
+
+    /// Whether `frame` is exactly a frame [`TokenSigner::seal`] made for `context`.
+    pub fn unseal(&self, context: &str, frame: &str) -> bool {
+        let Some(rest) = frame.strip_suffix("\"}") else {
+            return false;
+        };
+        let Some(split) = rest.len().checked_sub(SEAL_CHARS) else {
+            return false;
+        };
+        let (Some(head), Some(tag)) = (rest.get(..split), rest.get(split..)) else {
+            return false;
+        };
+        let (Some(open), Ok(tag)) = (head.strip_suffix(SEAL_FIELD), URL_SAFE_NO_PAD.decode(tag))
+        else {
+            return false;
+        };
+        let mut mac = self.mac();
+        mac.update(context.as_bytes());
+        mac.update(b"\n");
+        mac.update(open.as_bytes());
+        mac.update(b"}");
+        // Constant-time comparison of the tag's 128 bits.
+        mac.verify_truncated_left(&tag).is_ok() && tag.len() == SEAL_BYTES
+    }
+
+    fn frame_tag(&self, context: &str, body: &str) -> [u8; 32] {
+        let mut mac = self.mac();
+        mac.update(context.as_bytes());
+        mac.update(b"\n");
+        mac.update(body.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// The claims of a genuine, unexpired token.
@@ -171,6 +226,28 @@ mod tests {
         );
         assert_eq!(signer.verify(body), Err(TokenError::Invalid));
         assert_eq!(signer.verify("garbage.!!"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn sealed_frames_open_only_for_their_session_and_unchanged() {
+        let signer = TokenSigner::new(b"secret");
+        let body = r#"{"type":"chat","user_id":"u","message":"hi","seq":7}"#;
+        let sealed = signer.seal("s1", body);
+        assert!(
+            sealed.starts_with(r#"{"type":"chat","user_id":"u","message":"hi","seq":7,"mac":""#)
+        );
+        let value: serde_json::Value = serde_json::from_str(&sealed).unwrap();
+        assert_eq!(value["mac"].as_str().map(str::len), Some(SEAL_CHARS));
+        assert!(signer.unseal("s1", &sealed));
+        assert!(!signer.unseal("s2", &sealed));
+        assert!(!TokenSigner::new(b"other").unseal("s1", &sealed));
+        assert!(!signer.unseal("s1", &sealed.replace("hi", "ho")));
+        assert!(!signer.unseal("s1", body));
+        for cut in 0..sealed.len() {
+            assert!(!signer.unseal("s1", &sealed[..cut]));
+        }
+        assert!(!signer.unseal("s1", "\"}"));
+        assert!(!signer.unseal("s1", "é\"}"));
     }
 
     #[test]

@@ -226,6 +226,8 @@ impl Connection {
                         });
                         act.host_ended = false;
                     }
+                    // The drain's notice answers it (see `watch_restart`).
+                    Err(JoinError::Restarting) => {}
                     Err(e) => {
                         log::info!("connection {}: {kind} refused: {e}", act.id.0);
                         let (msg, code) = e.message();
@@ -258,6 +260,22 @@ impl Connection {
                 }
             }),
         );
+    }
+
+    /// Waits for the drain: then this socket, in a session or not (fresh, waiting for its host,
+    /// after `leave`), gets `server_restarting` and a 1012 close.
+    fn watch_restart(&self, ctx: &mut Context<Self>) {
+        let mut restarting = self.state.restarting.subscribe();
+        let notice = async move {
+            let notice = restarting.wait_for(Option::is_some).await;
+            notice.ok().and_then(|notice| notice.clone())
+        };
+        ctx.spawn(notice.into_actor(self).map(|notice, act, ctx| {
+            if let Some(notice) = notice {
+                act.write(Write::Text(notice), ctx);
+                act.close(CloseWhy::RESTARTING, ctx);
+            }
+        }));
     }
 
     /// Pings on a timer and drops a peer that has been silent too long.
@@ -295,6 +313,7 @@ impl Actor for Connection {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.metrics().sockets_live.inc();
         self.watch_liveness(ctx);
+        self.watch_restart(ctx);
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {

@@ -77,12 +77,28 @@ pub enum ClientMessage {
     Chat {
         #[serde(default)]
         message: String,
+        /// The client's own id for this chat, so a copy re-sent after a reconnect or a relay
+        /// restart is recognised (our addition; see [`MessageId`]).
+        #[serde(default)]
+        #[ts(optional, as = "Option<String>")]
+        id: Option<MessageId>,
     },
     Reaction {
         /// Anything but one of the four kinds (a number, null) is ignored, never an error.
         #[serde(default, deserialize_with = "reaction_kind")]
         #[ts(type = "ReactionKind")]
         kind: Option<ReactionKind>,
+        /// As for `chat`.
+        #[serde(default)]
+        #[ts(optional, as = "Option<String>")]
+        id: Option<MessageId>,
+    },
+    /// After a `session_resumed` that asked for it (`history_after`): the chat and reaction
+    /// frames this member holds from before the relay restarted, exactly as it received them,
+    /// so the relay can give them to members who missed them (our addition).
+    History {
+        #[serde(default)]
+        entries: Vec<String>,
     },
     Kick {
         #[serde(default, deserialize_with = "string_or_default")]
@@ -171,6 +187,37 @@ impl<'de> Deserialize<'de> for Opaque {
     }
 }
 
+/// A client-chosen id on `chat` / `reaction`: 1 to [`MessageId::MAX_LEN`] characters of
+/// `A–Z a–z 0–9 _ -`. Anything else is refused with `invalid_message` (a client that sends an id
+/// relies on it, so dropping it silently would hide the mistake).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct MessageId(String);
+
+impl MessageId {
+    /// Enough for a UUID or 128 random bits in any common text form.
+    pub const MAX_LEN: usize = 64;
+
+    /// The id, if `text` is a valid one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let valid = (1..=Self::MAX_LEN).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        valid.then(|| MessageId(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        MessageId::parse(&text).ok_or_else(|| de::Error::custom("not a message id"))
+    }
+}
+
 /// Fields shared by `join` and `join_guest`.
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct JoinFields {
@@ -238,6 +285,7 @@ impl ClientMessage {
             ClientMessage::SyncRequest {} => "sync_request",
             ClientMessage::Chat { .. } => "chat",
             ClientMessage::Reaction { .. } => "reaction",
+            ClientMessage::History { .. } => "history",
             ClientMessage::Kick { .. } => "kick",
             ClientMessage::Leave {} => "leave",
             ClientMessage::WebrtcRequest {} => "webrtc_request",
@@ -263,6 +311,7 @@ pub const CLIENT_TYPES: &[&str] = &[
     "sync_request",
     "chat",
     "reaction",
+    "history",
     "kick",
     "leave",
     "webrtc_request",

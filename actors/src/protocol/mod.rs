@@ -17,7 +17,9 @@ pub mod parse;
 pub mod server;
 pub mod views;
 
-pub use client::{Capabilities, Capability, ClientMessage, JoinFields, Opaque, CLIENT_TYPES};
+pub use client::{
+    Capabilities, Capability, ClientMessage, JoinFields, MessageId, Opaque, CLIENT_TYPES,
+};
 pub use errors::{server_full, ErrorCode, SERVER_FULL_TEMPLATE};
 pub use parse::{parse_client_message, ParseError};
 pub use server::{Relayed, ServerMessage, Welcome, WelcomeKind};

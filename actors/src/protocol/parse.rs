@@ -252,7 +252,7 @@ impl<'de> Visitor<'de> for Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Opaque, Relayed, ServerMessage};
+    use crate::protocol::{MessageId, Opaque, Relayed, ServerMessage};
     use proptest::prelude::*;
 
     #[test]
@@ -324,7 +324,9 @@ mod tests {
                 sdp,
             } => serde_json::json!(["offer", target_user_id, opaque(sdp)]),
             ClientMessage::WebrtcAnswer { sdp } => serde_json::json!(["answer", opaque(sdp)]),
-            ClientMessage::Chat { message } => serde_json::json!(["chat", message]),
+            ClientMessage::Chat { message, id } => {
+                serde_json::json!(["chat", message, id.as_ref().map(MessageId::as_str)])
+            }
             other => Value::String(format!("{other:?}")),
         })
     }

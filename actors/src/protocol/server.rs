@@ -39,6 +39,11 @@ pub enum ServerMessage {
         your_peer_id: String,
         ice_servers: Vec<IceServer>,
         resume_token: String,
+        /// Set when the relay restarted since this member's `last_seq` (our addition): send
+        /// `history` with the chat and reaction frames held whose `seq` is above this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        history_after: Option<u64>,
     },
     GuestJoined {
         user_id: String,
@@ -84,6 +89,15 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         seq: Option<u64>,
+        /// The sender's id for it, when it gave one (our addition).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        id: Option<String>,
+        /// The relay's seal over this frame (our addition; always last): what lets members hand
+        /// it back after a restart (`history`) without being able to forge one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        mac: Option<String>,
     },
     UserReaction {
         user_id: String,
@@ -94,6 +108,14 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         seq: Option<u64>,
+        /// As for `chat`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        id: Option<String>,
+        /// As for `chat`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        mac: Option<String>,
     },
     UserKicked {
         user_id: String,
@@ -163,6 +185,11 @@ pub enum ServerMessage {
     ServerRestarting {
         #[ts(type = "number")]
         retry_after_ms: u64,
+        /// Spread reconnects evenly over this many milliseconds after `retry_after_ms`, so the
+        /// relay takes them back at the rate it can (our addition; sized by the open sockets).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        retry_jitter_ms: Option<u64>,
     },
     Error {
         message: String,
@@ -271,6 +298,8 @@ pub struct Welcome {
     pub your_user_id: String,
     pub ice_servers: Vec<IceServer>,
     pub resume_token: String,
+    /// Only a `session_resumed` carries it.
+    pub history_after: Option<u64>,
 }
 
 impl Welcome {
@@ -281,6 +310,7 @@ impl Welcome {
             your_user_id,
             ice_servers,
             resume_token,
+            history_after,
         } = self;
         match kind {
             WelcomeKind::Created => ServerMessage::SessionCreated {
@@ -302,6 +332,7 @@ impl Welcome {
                 your_user_id,
                 ice_servers,
                 resume_token,
+                history_after,
             },
         }
     }

@@ -140,8 +140,7 @@ impl Registry {
                 .then(move |password_hash, act, ctx| -> Answer {
                     act.pending -= 1;
                     if act.shutting_down {
-                        let cap = act.core.limits.max_sessions;
-                        return Box::pin(fut::ready(Err(JoinError::ServerFull(cap))));
+                        return Box::pin(fut::ready(Err(JoinError::Restarting)));
                     }
                     let limits = &act.core.limits;
                     let name = clean_name(
@@ -258,7 +257,7 @@ impl Registry {
         };
         let session = self.start_session(init, &home, ctx);
         log::info!("session {} restored by its host", code.short());
-        let entry = Entry::Restore { claims };
+        let entry = Entry::Restore { claims, last_seq };
         self.admit(session, Admit { conn, entry })
     }
 
@@ -307,6 +306,9 @@ impl Handler<Enter> for Registry {
             request,
         } = msg;
         let kind = request.kind();
+        if self.shutting_down {
+            return Box::pin(fut::ready(Err(JoinError::Restarting)));
+        }
         let answer = match request {
             Request::Create(create) => self.create(conn, home, create),
             Request::Join(join) => self.join(conn, ip, join),

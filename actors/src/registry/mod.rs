@@ -36,8 +36,10 @@ use crate::throttle::MinuteWindow;
 /// than "retry shortly".
 const ENDED_MEMORY: Duration = Duration::from_secs(600);
 
-/// How long a guest that resumes before its host is told to wait before retrying.
-pub const HOST_NOT_BACK_RETRY_MS: u64 = 1000;
+/// How long a guest that resumes before its host is told to wait before retrying. After a
+/// restart hosts and guests come back spread over the same jitter window, so a guest early by
+/// a fraction of it should not wait a whole second.
+pub const HOST_NOT_BACK_RETRY_MS: u64 = 250;
 
 /// A live session as the registry files it.
 struct Filed {
@@ -95,7 +97,7 @@ impl Registry {
     }
 
     fn at_capacity(&self) -> bool {
-        self.shutting_down || self.sessions.len() + self.pending >= self.core.limits.max_sessions
+        self.sessions.len() + self.pending >= self.core.limits.max_sessions
     }
 
     fn fresh_code(&self) -> SessionCode {

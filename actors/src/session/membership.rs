@@ -34,11 +34,11 @@ impl Session {
                     conn,
                     resumable,
                 );
-                self.seat_host(host, WelcomeKind::Created)
+                self.seat_host(host, WelcomeKind::Created, None)
             }
-            Entry::Restore { claims } => {
+            Entry::Restore { claims, last_seq } => {
                 // Its token proves the host resumes.
-                let host = Member::new(
+                let mut host = Member::new(
                     claims.user_id,
                     claims.username,
                     Role::Host,
@@ -46,7 +46,8 @@ impl Session {
                     conn,
                     true,
                 );
-                self.seat_host(host, WelcomeKind::Resumed)
+                host.held_through = last_seq.unwrap_or(u64::MAX);
+                self.seat_host(host, WelcomeKind::Resumed, last_seq)
             }
             Entry::Resume { claims, last_seq } => self.resume(conn, claims, last_seq, ctx),
             Entry::Join {
@@ -100,14 +101,19 @@ impl Session {
     }
 
     /// Seats the host of a new or restored session and welcomes it.
-    fn seat_host(&mut self, mut host: Member, kind: WelcomeKind) -> Result<Joined, JoinError> {
+    fn seat_host(
+        &mut self,
+        mut host: Member,
+        kind: WelcomeKind,
+        last_seq: Option<u64>,
+    ) -> Result<Joined, JoinError> {
         if !self.roster.is_empty() {
             return Err(JoinError::NotFound);
         }
         host.joined_at = self.created_at.clone();
         let seat = self.roster.seat(host);
         self.counted_in();
-        self.welcome(seat, kind);
+        self.welcome(seat, kind, last_seq);
         Ok(self.joined(seat))
     }
 
@@ -129,7 +135,7 @@ impl Session {
         let username = clean_name(username.as_deref(), limits.max_name_chars, "Guest");
         let familiar = Familiar::sanitize(familiar.as_ref(), &username);
         let member = Member::new(UserId::random(), username, role, familiar, conn, resumable);
-        Ok(self.seat_guest(member, WelcomeKind::Joined))
+        Ok(self.seat_guest(member, WelcomeKind::Joined, None))
     }
 
     fn resume(
@@ -146,7 +152,7 @@ impl Session {
             return Err(JoinError::Kicked);
         }
         let joined = match self.roster.by_user(claims.user_id.as_str()) {
-            Some(seat) => self.reconnect(seat, conn, ctx),
+            Some(seat) => self.reconnect(seat, conn, last_seq, ctx),
             None => {
                 if claims.role == Role::Host {
                     // The host's seat is never re-added to a running session.
@@ -155,7 +161,7 @@ impl Session {
                 if self.roster.len() >= self.core.limits.max_participants {
                     return Err(JoinError::SessionFull);
                 }
-                let member = Member::new(
+                let mut member = Member::new(
                     claims.user_id,
                     claims.username,
                     claims.role,
@@ -163,7 +169,8 @@ impl Session {
                     conn,
                     true,
                 );
-                self.seat_guest(member, WelcomeKind::Resumed)
+                member.held_through = last_seq.unwrap_or(u64::MAX);
+                self.seat_guest(member, WelcomeKind::Resumed, last_seq)
             }
         };
         if let Some(seat) = self.roster.by_user(joined.user_id.as_str()) {
@@ -174,11 +181,11 @@ impl Session {
 
     /// Seats a guest or listener and tells everyone: the joiner first (its welcome), then the
     /// host (`guest_joined`) and the others (`user_joined`).
-    fn seat_guest(&mut self, member: Member, kind: WelcomeKind) -> Joined {
+    fn seat_guest(&mut self, member: Member, kind: WelcomeKind, last_seq: Option<u64>) -> Joined {
         let conn_id = member.conn_id();
         let seat = self.roster.seat(member);
         self.counted_in();
-        self.welcome(seat, kind);
+        self.welcome(seat, kind, last_seq);
         let count = self.roster.len();
         let joiner = self.roster.get(seat);
         let guest_joined = ServerMessage::GuestJoined {
@@ -210,20 +217,32 @@ impl Session {
         }
     }
 
-    /// `session_created`, `session_joined` or `session_resumed` for the member in `seat`.
-    fn welcome(&self, seat: Seat, kind: WelcomeKind) {
+    /// `session_created`, `session_joined` or `session_resumed` for the member in `seat`; a
+    /// member resuming with a `last_seq` from before a restart is asked for its `history`.
+    fn welcome(&mut self, seat: Seat, kind: WelcomeKind, last_seq: Option<u64>) {
+        let history_after = match kind {
+            WelcomeKind::Resumed => self.ask_history(seat, last_seq),
+            WelcomeKind::Created | WelcomeKind::Joined => None,
+        };
         let member = self.roster.get(seat);
         let welcome = Welcome {
             session: self.view(),
             your_user_id: member.user_id.to_string(),
             ice_servers: self.core.ice.current().as_ref().clone(),
             resume_token: self.token_for(member),
+            history_after,
         };
         self.send_to(seat, &welcome.into_message(kind));
     }
 
     /// Puts a member back on a new connection, replacing an old one if it was still open.
-    fn reconnect(&mut self, seat: Seat, conn: Conn, ctx: &mut Context<Self>) -> Joined {
+    fn reconnect(
+        &mut self,
+        seat: Seat,
+        conn: Conn,
+        last_seq: Option<u64>,
+        ctx: &mut Context<Self>,
+    ) -> Joined {
         let key = self.key;
         let member = self.roster.get_mut(seat);
         if let Some(timer) = member.grace_timer.take() {
@@ -231,12 +250,15 @@ impl Session {
         }
         let was_away = member.conn.is_none();
         member.resumable = true;
+        if let Some(last_seq) = last_seq {
+            member.held_through = member.held_through.min(last_seq);
+        }
         if let Some(old) = member.conn.replace(conn) {
             // A half-open old socket: it is no longer this member.
             old.send(Outbound::Detached { key });
             old.send(Outbound::Close(CloseWhy::REPLACED));
         }
-        self.welcome(seat, WelcomeKind::Resumed);
+        self.welcome(seat, WelcomeKind::Resumed, last_seq);
         if was_away {
             let user_id = self.roster.get(seat).user_id.clone();
             let back = ServerMessage::UserBack {
@@ -251,10 +273,8 @@ impl Session {
     /// the current playback as one snapshot.
     fn replay_to(&self, seat: Seat, last_seq: Option<u64>) {
         let Some(last_seq) = last_seq else { return };
+        self.replay_history(seat, last_seq);
         let member = self.roster.get(seat);
-        for (_, frame) in self.replay.iter().filter(|(seq, _)| *seq > last_seq) {
-            member.deliver(Outbound::Frame(frame.clone()));
-        }
         if member.role != Role::Host && self.seq > last_seq {
             self.send_to(seat, &self.playback_message(false, Some(self.seq)));
         }

@@ -36,6 +36,10 @@ pub enum JoinError {
     /// the host typed is exactly the one guests must give.
     #[error("the password is over the length limit")]
     PasswordTooLong,
+    /// The relay is draining for a restart: the request is answered by the `server_restarting`
+    /// every socket gets, not by an error that would send the client elsewhere.
+    #[error("the relay is restarting")]
+    Restarting,
 }
 
 impl JoinError {
@@ -64,6 +68,8 @@ impl JoinError {
                 )
             }
             JoinError::PasswordTooLong => ErrorCode::PasswordTooLong,
+            // Never framed: the connection is closing with `server_restarting`.
+            JoinError::Restarting => ErrorCode::Internal,
         };
         (ServerMessage::error(code), code)
     }
@@ -79,6 +85,7 @@ impl JoinError {
             JoinError::InvalidToken | JoinError::TokenExpired => "invalid_token",
             JoinError::HostNotBack { .. } => "host_not_back",
             JoinError::PasswordTooLong => "password_too_long",
+            JoinError::Restarting => "restarting",
         }
     }
 }
@@ -117,7 +124,11 @@ pub enum Entry {
         resumable: bool,
     },
     /// A host's `resume` that recreated this session after a restart (`session_resumed`).
-    Restore { claims: ResumeClaims },
+    Restore {
+        claims: ResumeClaims,
+        /// The host's `last_seq`: what it holds from before the restart.
+        last_seq: Option<u64>,
+    },
     /// `join` (listener) or `join_guest` (guest): `session_joined`, once the password checks.
     Join {
         role: Role,
@@ -182,7 +193,7 @@ pub struct Disconnected {
 #[rtype(result = "PublicSession")]
 pub struct GetPublic;
 
-/// The relay is shutting down: tell everyone to come back soon and close their sockets.
+/// The relay is shutting down: stop (the connections tell their clients).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Shutdown;

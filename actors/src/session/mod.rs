@@ -11,9 +11,12 @@
 //! - [`membership`]: admit, resume, reconnect, away, depart, end.
 //! - [`signaling`]: the WebRTC arms and the relay latency they report.
 //! - [`room`]: chat, reactions, familiars, kick.
+//! - [`history`]: the chat and reactions kept for replay, re-sent ids, and what members hand
+//!   back after a restart.
 //! - [`playback`]: playback, sync, heartbeats and the track's metadata.
 //! - [`messages`]: what the registry and connections send a session, and what it answers.
 
+mod history;
 mod membership;
 mod messages;
 mod playback;
@@ -21,12 +24,11 @@ mod room;
 mod roster;
 mod signaling;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
-use bytestring::ByteString;
 
 pub use messages::*;
 pub use roster::{Roster, Seat, Seated};
@@ -35,7 +37,7 @@ use crate::code::SessionCode;
 use crate::core::Core;
 use crate::familiar::Familiar;
 use crate::ids::{ConnId, SessionId, SessionKey, UserId};
-use crate::outbound::{CloseWhy, Conn, Outbound};
+use crate::outbound::{Conn, Outbound};
 use crate::protocol::{
     ClientMessage, ErrorCode, IcePath, ParticipantView, PlaybackState, PublicSession, QueuedTrack,
     Role, ServerMessage, SessionView, TrackMeta,
@@ -60,6 +62,11 @@ struct Member {
     resumable: bool,
     /// The timer that removes an away member when the grace period runs out.
     grace_timer: Option<SpawnHandle>,
+    /// This member holds every chat and reaction up to this `seq` from before the relay last
+    /// restarted (its `last_seq` when it resumed); `u64::MAX` for those who joined this relay.
+    held_through: u64,
+    /// Its welcome asked for `history`, which it may then send once.
+    history_asked: bool,
 }
 
 impl Member {
@@ -82,6 +89,8 @@ impl Member {
             conn: Some(conn),
             resumable,
             grace_timer: None,
+            held_through: u64::MAX,
+            history_asked: false,
         }
     }
 
@@ -142,8 +151,8 @@ pub struct Session {
     playback_changed: bool,
     /// The last sequence number handed out (chat, reactions, playback updates).
     seq: u64,
-    /// Recent chat and reactions with their seq, for replay on resume.
-    replay: VecDeque<(u64, ByteString)>,
+    /// Recent chat and reactions, for replay on resume and to recognise re-sent ids.
+    history: history::History,
     /// Wrong passwords this minute, to throttle guessing.
     wrong_passwords: MinuteWindow,
     /// Told when this actor stops, so the code is free at once.
@@ -164,9 +173,15 @@ impl Session {
     /// A session with no one in it yet; its first [`Admit`] seats the host (an
     /// [`Entry::Create`] or [`Entry::Restore`]).
     pub fn new(init: SessionInit, registry: Recipient<SessionStopped>, core: Arc<Core>) -> Self {
-        let (id, created_at, kicked) = match init.restored {
-            Some(r) => (r.session_id, r.created_at, r.kicked.into_iter().collect()),
-            None => (SessionId::random(), now_rfc3339(), HashSet::new()),
+        let seq = first_seq();
+        let (id, created_at, kicked, restored_below) = match init.restored {
+            Some(r) => (
+                r.session_id,
+                r.created_at,
+                r.kicked.into_iter().collect(),
+                Some(seq),
+            ),
+            None => (SessionId::random(), now_rfc3339(), HashSet::new(), None),
         };
         Session {
             key: SessionKey::next(),
@@ -185,8 +200,8 @@ impl Session {
             track_meta: None,
             up_next: None,
             playback_changed: false,
-            seq: first_seq(),
-            replay: VecDeque::new(),
+            seq,
+            history: history::History::new(core.limits.replay_buffer, restored_below),
             wrong_passwords: MinuteWindow::new(),
             registry,
             core,
@@ -266,17 +281,6 @@ impl Session {
         self.seq
     }
 
-    /// Keeps `frame` for replay to members that resume after missing it.
-    fn remember(&mut self, seq: u64, frame: ByteString) {
-        if self.core.limits.replay_buffer == 0 {
-            return;
-        }
-        while self.replay.len() >= self.core.limits.replay_buffer {
-            self.replay.pop_front();
-        }
-        self.replay.push_back((seq, frame));
-    }
-
     /// Handles one in-session message from the member in `seat`: each arm is a rule in the
     /// file named after it.
     fn command(
@@ -296,8 +300,9 @@ impl Session {
                 up_next,
             } => self.playback(seat, track_id, is_playing, position_ms, track_meta, up_next),
             ClientMessage::SyncRequest {} => self.sync(seat),
-            ClientMessage::Chat { message } => self.chat(seat, message, received),
-            ClientMessage::Reaction { kind } => self.react(seat, kind),
+            ClientMessage::Chat { message, id } => self.chat(seat, message, id, received),
+            ClientMessage::Reaction { kind, id } => self.react(seat, kind, id),
+            ClientMessage::History { entries } => self.take_history(seat, entries),
             ClientMessage::Kick { target_user_id } => self.kick(seat, &target_user_id, ctx),
             ClientMessage::WebrtcRequest {} => self.request_offer(seat),
             ClientMessage::WebrtcOffer {
@@ -439,13 +444,10 @@ impl Handler<GetCensus> for Session {
 impl Handler<Shutdown> for Session {
     type Result = ();
 
+    /// Stops without a word: every socket, in a session or not, hears `server_restarting` from
+    /// its own connection (the drain tells connections first), and members stay in their
+    /// hosts' tokens to come back to the next relay.
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
-        let retry_after_ms = self.core.limits.restart_retry_after.as_millis() as u64;
-        let notice = ServerMessage::ServerRestarting { retry_after_ms };
-        self.broadcast(&notice, |_| true);
-        for member in self.roster.iter() {
-            member.deliver(Outbound::Close(CloseWhy::RESTARTING));
-        }
         ctx.stop();
     }
 }

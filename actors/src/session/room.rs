@@ -1,5 +1,5 @@
 //! The room: chat, reactions, familiars and the host's kick. Chat and reactions carry a `seq`
-//! and are kept for replay to members that resume after missing them.
+//! and are kept for replay to members that resume after missing them (see [`super::history`]).
 
 use std::time::Instant;
 
@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Departure, Seat, Session};
 use crate::familiar::Familiar;
 use crate::outbound::{CloseWhy, Outbound};
-use crate::protocol::{ErrorCode, ReactionKind, ServerMessage};
+use crate::protocol::{ErrorCode, MessageId, ReactionKind, ServerMessage};
 
 impl Session {
     /// `update_familiar`: the member's new avatar, sanitized, for everyone.
@@ -23,7 +23,13 @@ impl Session {
     }
 
     /// `chat`: control characters (but newlines) dropped; empty or too long is refused.
-    pub(super) fn chat(&mut self, seat: Seat, message: String, received: Instant) {
+    pub(super) fn chat(
+        &mut self,
+        seat: Seat,
+        message: String,
+        id: Option<MessageId>,
+        received: Instant,
+    ) {
         let message: String = message
             .chars()
             .filter(|c| !c.is_control() || *c == '\n')
@@ -34,6 +40,9 @@ impl Session {
         if message.chars().count() > self.core.limits.max_chat_chars {
             return self.send_error(seat, ErrorCode::ChatTooLong);
         }
+        if self.already_sent(seat, id.as_ref()) {
+            return;
+        }
         let seq = self.next_seq();
         let member = self.roster.get(seat);
         let chat = ServerMessage::Chat {
@@ -41,14 +50,19 @@ impl Session {
             username: member.username.clone(),
             message,
             seq: Some(seq),
+            id: id.as_ref().map(|id| id.as_str().to_string()),
+            mac: None,
         };
-        self.send_all_and_remember(seq, &chat);
+        self.send_all_and_remember(seat, seq, id, &chat);
         self.relayed(received);
     }
 
     /// `reaction`: one of the four kinds for everyone; anything else is ignored.
-    pub(super) fn react(&mut self, seat: Seat, kind: Option<ReactionKind>) {
+    pub(super) fn react(&mut self, seat: Seat, kind: Option<ReactionKind>, id: Option<MessageId>) {
         let Some(kind) = kind else { return };
+        if self.already_sent(seat, id.as_ref()) {
+            return;
+        }
         let seq = self.next_seq();
         let member = self.roster.get(seat);
         let reaction = ServerMessage::UserReaction {
@@ -57,15 +71,10 @@ impl Session {
             kind,
             timestamp: chrono::Utc::now().timestamp_millis() as f64,
             seq: Some(seq),
+            id: id.as_ref().map(|id| id.as_str().to_string()),
+            mac: None,
         };
-        self.send_all_and_remember(seq, &reaction);
-    }
-
-    fn send_all_and_remember(&mut self, seq: u64, msg: &ServerMessage) {
-        let frame = msg.to_text();
-        let copy = frame.clone();
-        self.roster.broadcast(move || copy, |_| true);
-        self.remember(seq, frame);
+        self.send_all_and_remember(seat, seq, id, &reaction);
     }
 
     /// `kick`: the host removes a guest, who is told and closed; the host gets a fresh token that

@@ -93,11 +93,20 @@ track_id?: string | null, is_playing?: boolean, position_ms?: number, track_meta
 /**
  * What the host queued after this track (our addition; sanitized by the session).
  */
-up_next?: Array<QueuedTrack> | null, } | { "type": "sync_request", } | { "type": "chat", message: string, } | { "type": "reaction", 
+up_next?: Array<QueuedTrack> | null, } | { "type": "sync_request", } | { "type": "chat", message: string, 
+/**
+ * The client's own id for this chat, so a copy re-sent after a reconnect or a relay
+ * restart is recognised (our addition; see [`MessageId`]).
+ */
+id?: string, } | { "type": "reaction", 
 /**
  * Anything but one of the four kinds (a number, null) is ignored, never an error.
  */
-kind: ReactionKind, } | { "type": "kick", target_user_id: string, } | { "type": "leave", } | { "type": "webrtc_request", } | { "type": "webrtc_offer", target_user_id: string, sdp: unknown, } | { "type": "webrtc_answer", sdp: unknown, } | { "type": "webrtc_ice", target_user_id?: string, candidate: unknown, } | { "type": "webrtc_connected", connected: boolean, 
+kind: ReactionKind, 
+/**
+ * As for `chat`.
+ */
+id?: string, } | { "type": "history", entries: Array<string>, } | { "type": "kick", target_user_id: string, } | { "type": "leave", } | { "type": "webrtc_request", } | { "type": "webrtc_offer", target_user_id: string, sdp: unknown, } | { "type": "webrtc_answer", sdp: unknown, } | { "type": "webrtc_ice", target_user_id?: string, candidate: unknown, } | { "type": "webrtc_connected", connected: boolean, 
 /**
  * How the audio connected (our addition; old clients omit it).
  */
@@ -107,12 +116,39 @@ path?: IcePath,
  */
 failed_stage?: string, };
 
-export type ServerMessage = { "type": "session_created", session: SessionView, your_user_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_joined", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_resumed", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "guest_joined", user_id: string, username: string, peer_id: string, familiar: Familiar, participant_count: number, } | { "type": "user_joined", user: ParticipantView, participant_count: number, } | { "type": "user_updated", user: ParticipantView, } | { "type": "playback_update", track_id: string | null, is_playing: boolean, position_ms: number, track_meta?: TrackMeta, 
+export type ServerMessage = { "type": "session_created", session: SessionView, your_user_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_joined", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, } | { "type": "session_resumed", session: SessionView, your_user_id: string, your_peer_id: string, ice_servers: Array<IceServer>, resume_token: string, 
+/**
+ * Set when the relay restarted since this member's `last_seq` (our addition): send
+ * `history` with the chat and reaction frames held whose `seq` is above this.
+ */
+history_after?: number, } | { "type": "guest_joined", user_id: string, username: string, peer_id: string, familiar: Familiar, participant_count: number, } | { "type": "user_joined", user: ParticipantView, participant_count: number, } | { "type": "user_updated", user: ParticipantView, } | { "type": "playback_update", track_id: string | null, is_playing: boolean, position_ms: number, track_meta?: TrackMeta, 
 /**
  * The host's queue after this track, as its last `playback` gave it (our addition).
  */
-up_next?: Array<QueuedTrack>, heartbeat?: boolean, seq?: number, } | { "type": "sync_response", track_id: string | null, is_playing: boolean, position_ms: number, } | { "type": "chat", user_id: string, username: string, message: string, seq?: number, } | { "type": "user_reaction", user_id: string, username: string, kind: ReactionKind, 
+up_next?: Array<QueuedTrack>, heartbeat?: boolean, seq?: number, } | { "type": "sync_response", track_id: string | null, is_playing: boolean, position_ms: number, } | { "type": "chat", user_id: string, username: string, message: string, seq?: number, 
+/**
+ * The sender's id for it, when it gave one (our addition).
+ */
+id?: string, 
+/**
+ * The relay's seal over this frame (our addition; always last): what lets members hand
+ * it back after a restart (`history`) without being able to forge one.
+ */
+mac?: string, } | { "type": "user_reaction", user_id: string, username: string, kind: ReactionKind, 
 /**
  * Milliseconds since the Unix epoch.
  */
-timestamp: number, seq?: number, } | { "type": "user_kicked", user_id: string, reason: string, } | { "type": "user_left", user_id: string, participant_count: number, reason?: string, } | { "type": "user_away", user_id: string, } | { "type": "user_back", user_id: string, } | { "type": "host_away", user_id: string, grace_ms: number, } | { "type": "left", } | { "type": "webrtc_create_offer", target_user_id: string, peer_id: string, } | { "type": "webrtc_offer", sdp: unknown, from_user_id: string, } | { "type": "webrtc_answer", sdp: unknown, from_user_id: string, } | { "type": "webrtc_ice", candidate: unknown, from_user_id: string, } | { "type": "webrtc_state_changed", user_id: string, connected: boolean, path?: IcePath, failed_stage?: string, } | { "type": "session_ended", reason: string, } | { "type": "token_refreshed", resume_token: string, } | { "type": "server_restarting", retry_after_ms: number, } | { "type": "error", message: string, code: ErrorCode, retry_after_ms?: number, };
+timestamp: number, seq?: number, 
+/**
+ * As for `chat`.
+ */
+id?: string, 
+/**
+ * As for `chat`.
+ */
+mac?: string, } | { "type": "user_kicked", user_id: string, reason: string, } | { "type": "user_left", user_id: string, participant_count: number, reason?: string, } | { "type": "user_away", user_id: string, } | { "type": "user_back", user_id: string, } | { "type": "host_away", user_id: string, grace_ms: number, } | { "type": "left", } | { "type": "webrtc_create_offer", target_user_id: string, peer_id: string, } | { "type": "webrtc_offer", sdp: unknown, from_user_id: string, } | { "type": "webrtc_answer", sdp: unknown, from_user_id: string, } | { "type": "webrtc_ice", candidate: unknown, from_user_id: string, } | { "type": "webrtc_state_changed", user_id: string, connected: boolean, path?: IcePath, failed_stage?: string, } | { "type": "session_ended", reason: string, } | { "type": "token_refreshed", resume_token: string, } | { "type": "server_restarting", retry_after_ms: number, 
+/**
+ * Spread reconnects evenly over this many milliseconds after `retry_after_ms`, so the
+ * relay takes them back at the rate it can (our addition; sized by the open sockets).
+ */
+retry_jitter_ms?: number, } | { "type": "error", message: string, code: ErrorCode, retry_after_ms?: number, };
