@@ -396,6 +396,23 @@ impl Client {
         }
     }
 
+    /// The next text frame exactly as sent, and parsed (pings and pongs skipped).
+    pub async fn recv_text(&mut self) -> (String, Value) {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a message in time");
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    let value = serde_json::from_str(&text).unwrap();
+                    return (text.to_string(), value);
+                }
+                Some(Ok(Message::Ping(_))) | Some(Ok(Message::Pong(_))) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
     /// The next frame, which must be an `error` with machine-readable `code`.
     pub async fn expect_error(&mut self, code: &str) -> Value {
         let msg = self.recv().await;
