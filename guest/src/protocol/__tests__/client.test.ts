@@ -515,6 +515,17 @@ describe('SessionClient: outbox', () => {
     expect(said(latest())).toEqual([]);
   });
 
+  it('keeps and settles a reaction as it does a chat', () => {
+    const { client } = joinedClient();
+    client.react('wave');
+    const sent = latest().of('reaction')[0];
+    dropAndResume();
+    expect(latest().of('reaction')).toEqual([sent]);
+    latest().deliver(echoOf(sent, 4));
+    dropAndResume();
+    expect(latest().of('reaction')).toEqual([]);
+  });
+
   it('drops what a later echo on the same socket shows the relay refused', () => {
     const { client } = joinedClient();
     const c = sayAll(client, ['a', 'b']);
