@@ -44,7 +44,12 @@ export class FakeSocket implements SocketLike {
 
   /** The relay sends `msg`. */
   deliver(msg: ServerMessage | Record<string, unknown>): void {
-    this.onmessage?.({ data: JSON.stringify(msg) });
+    this.deliverText(JSON.stringify(msg));
+  }
+
+  /** The relay sends exactly this text (a sealed frame is handed back byte for byte). */
+  deliverText(text: string): void {
+    this.onmessage?.({ data: text });
   }
 
   /** The connection breaks without a close frame. */

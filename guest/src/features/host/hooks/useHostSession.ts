@@ -353,8 +353,8 @@ export function useHostSession() {
     end,
     kick: (userId: string) => void client.send({ type: 'kick', target_user_id: userId }),
     /** False when the socket is down: the composer keeps the text. */
-    chat: (message: string) => client.send({ type: 'chat', message }),
-    react: (kind: ReactionKind) => void client.send({ type: 'reaction', kind }),
+    chat: (message: string) => client.chat(message),
+    react: (kind: ReactionKind) => void client.react(kind),
     level,
     position: () => audioRef.current?.positionMs() ?? 0,
   };

@@ -3,7 +3,8 @@
 // goes out as `{type, sdp}` and ICE candidates are addressed with `target_user_id`. Ours adds a
 // data channel for cover art (lib/coverChannel.ts), opened before the offer so it is part of it.
 
-import type { ClientMessage, IceServer } from '../../../protocol/wire';
+import type { DirectMessage } from '../../../protocol/client';
+import type { IceServer } from '../../../protocol/wire';
 import { COVER_CHANNEL, encodeCover, type CoverMessage } from '../../../lib/coverChannel';
 import { rtcConfig, toCandidate, toDescription } from '../../../lib/webrtc';
 
@@ -22,12 +23,12 @@ export class HostPeers {
   readonly #peers = new Map<string, Peer>();
   iceServers: IceServer[] = [];
 
-  readonly #send: (msg: ClientMessage) => void;
+  readonly #send: (msg: DirectMessage) => void;
   readonly #source: () => AudioSource | null;
   /** The cover of what plays now, sent to each guest as its channel opens. */
   #cover: CoverMessage | null = null;
 
-  constructor(send: (msg: ClientMessage) => void, source: () => AudioSource | null) {
+  constructor(send: (msg: DirectMessage) => void, source: () => AudioSource | null) {
     this.#send = send;
     this.#source = source;
   }

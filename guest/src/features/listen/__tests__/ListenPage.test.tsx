@@ -146,11 +146,11 @@ describe('ListenPage', () => {
     expect(window.__familiar?.state()).toBe('negotiating');
 
     click(byText(container, '🙌Cheer', 'button'));
-    expect(socket.of('reaction')).toEqual([{ type: 'reaction', kind: 'cheer' }]);
+    expect(socket.of('reaction')).toEqual([{ type: 'reaction', kind: 'cheer', id: expect.any(String) }]);
     const message = container.querySelector<HTMLInputElement>('input[aria-label="Message"]')!;
     type(message, 'hello');
     submit(message.form!);
-    expect(socket.of('chat')).toEqual([{ type: 'chat', message: 'hello' }]);
+    expect(socket.of('chat')).toEqual([{ type: 'chat', message: 'hello', id: expect.any(String) }]);
     expect(message.value).toBe('');
     socket.deliver({ type: 'chat', user_id: 'h', username: 'Hana', message: 'welcome Ana' });
     expect(container.querySelector('[role="log"]')?.textContent).toBe('Hana welcome Ana');

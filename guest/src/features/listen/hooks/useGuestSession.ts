@@ -130,8 +130,8 @@ export function useGuestSession(code: string, turnAvailable: boolean) {
     retryAudio,
     retryNow: () => client.retryNow(),
     /** False when the socket is down: the composer keeps the text. */
-    chat: (message: string) => client.send({ type: 'chat', message }),
-    react: (kind: ReactionKind) => void client.send({ type: 'reaction', kind }),
+    chat: (message: string) => client.chat(message),
+    react: (kind: ReactionKind) => void client.react(kind),
   };
 }
 

@@ -8,7 +8,8 @@
 
 import type { CoverMessage } from '../../../lib/coverChannel';
 import type { FailedStage, IceFailure } from '../../../lib/webrtc';
-import type { ClientMessage, IcePath, IceServer, ServerMessage } from '../../../protocol/wire';
+import type { DirectMessage } from '../../../protocol/client';
+import type { IcePath, IceServer, ServerMessage } from '../../../protocol/wire';
 import { GuestPeer } from './guestPeer';
 
 /** The audio link as the page tracks it: `interrupted` is a drop it may recover from. */
@@ -23,7 +24,7 @@ export interface LinkSnapshot {
 }
 
 export interface GuestLinkOptions {
-  send(msg: ClientMessage): void;
+  send(msg: DirectMessage): void;
   onStream(stream: MediaStream): void;
   /** A cover from the host, over the current connection. */
   onCover?(cover: CoverMessage): void;

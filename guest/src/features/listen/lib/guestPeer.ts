@@ -7,7 +7,8 @@
 // it carries goes to the page.
 
 import { COVER_CHANNEL, readCoverMessage, type CoverMessage } from '../../../lib/coverChannel';
-import type { ClientMessage, IcePath, IceServer } from '../../../protocol/wire';
+import type { DirectMessage } from '../../../protocol/client';
+import type { IcePath, IceServer } from '../../../protocol/wire';
 import {
   candidateType,
   rtcConfig,
@@ -36,10 +37,10 @@ export class GuestPeer {
   #reported: 'none' | 'connected' | 'disconnected' | 'failed' = 'none';
   #closed = false;
 
-  readonly #send: (msg: ClientMessage) => void;
+  readonly #send: (msg: DirectMessage) => void;
   readonly #events: GuestPeerEvents;
 
-  constructor(iceServers: IceServer[], send: (msg: ClientMessage) => void, events: GuestPeerEvents) {
+  constructor(iceServers: IceServer[], send: (msg: DirectMessage) => void, events: GuestPeerEvents) {
     this.#send = send;
     this.#events = events;
     const pc = new RTCPeerConnection(rtcConfig(iceServers));

@@ -84,8 +84,8 @@ describe('useHostSession', () => {
       result.current.kick('g');
     });
     expect(socket.messages()).toEqual([
-      { type: 'chat', message: 'welcome' },
-      { type: 'reaction', kind: 'wave' },
+      { type: 'chat', message: 'welcome', id: expect.any(String) },
+      { type: 'reaction', kind: 'wave', id: expect.any(String) },
       { type: 'kick', target_user_id: 'g' },
     ]);
   });

@@ -120,8 +120,8 @@ describe('useGuestSession', () => {
       result.current.react('cheer');
     });
     expect(sent).toBe(true);
-    expect(socket.of('chat')).toEqual([{ type: 'chat', message: 'hello' }]);
-    expect(socket.of('reaction')).toEqual([{ type: 'reaction', kind: 'cheer' }]);
+    expect(socket.of('chat')).toEqual([{ type: 'chat', message: 'hello', id: expect.any(String) }]);
+    expect(socket.of('reaction')).toEqual([{ type: 'reaction', kind: 'cheer', id: expect.any(String) }]);
     socket.deliver({ type: 'chat', user_id: 'h', username: 'H', message: 'hi Ana' });
     expect(result.current.room.chat.map((l) => l.message)).toEqual(['hi Ana']);
   });
