@@ -18,6 +18,8 @@ export interface ChatLine {
   user_id: string;
   username: string;
   message: string;
+  /** The relay's order for it; a chat handed back late after a restart slots in by it. */
+  seq?: number;
 }
 
 export interface Reaction {
@@ -247,8 +249,9 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
         user_id: msg.user_id,
         username: msg.username,
         message: msg.message,
+        ...(msg.seq === undefined ? {} : { seq: msg.seq }),
       };
-      return { ...state, chat: [...state.chat, line].slice(-CHAT_LIMIT), nextId: state.nextId + 1 };
+      return { ...state, chat: insertBySeq(state.chat, line).slice(-CHAT_LIMIT), nextId: state.nextId + 1 };
     }
     case 'user_reaction': {
       if (!isReactionKind(msg.kind)) return state;
@@ -277,4 +280,15 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
     default:
       return state;
   }
+}
+
+/** Appends `line`, or puts it before the newest lines whose `seq` is above its own (a chat a
+ * member handed back after a relay restart arrives after newer ones). */
+function insertBySeq(chat: ChatLine[], line: ChatLine): ChatLine[] {
+  const seq = line.seq;
+  let at = chat.length;
+  if (seq !== undefined) {
+    while (at > 0 && (chat[at - 1]?.seq ?? -Infinity) > seq) at -= 1;
+  }
+  return [...chat.slice(0, at), line, ...chat.slice(at)];
 }

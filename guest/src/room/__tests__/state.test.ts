@@ -148,6 +148,18 @@ describe('sessionReducer', () => {
     expect(s.chat).toHaveLength(2);
   });
 
+  it('puts a chat handed back late after a restart in its place by seq', () => {
+    const s = run([
+      joined,
+      { type: 'chat', user_id: 'h', username: 'H', message: 'one', seq: 10 },
+      { type: 'chat', user_id: 'h', username: 'H', message: 'three', seq: 30 },
+      { type: 'chat', user_id: 'h', username: 'H', message: 'four', seq: 40 },
+      { type: 'chat', user_id: 'a', username: 'A', message: 'two', seq: 20 },
+      { type: 'chat', user_id: 'h', username: 'H', message: 'unnumbered' },
+    ]);
+    expect(s.chat.map((c) => c.message)).toEqual(['one', 'two', 'three', 'four', 'unnumbered']);
+  });
+
   it('keeps recent known reactions only', () => {
     let s = run([joined]);
     const react = (kind: string, now: number) =>
