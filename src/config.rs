@@ -151,7 +151,7 @@ pub struct Config {
     pub replay_buffer: usize,
 
     /// What `server_restarting` tells clients to wait, in milliseconds.
-    #[arg(long, env = "RESTART_RETRY_AFTER_MS", default_value_t = 2_000)]
+    #[arg(long, env = "RESTART_RETRY_AFTER_MS", default_value_t = 250)]
     pub restart_retry_after_ms: u64,
 
     /// The longest shutdown waits for sockets to close after notifying them, in milliseconds.

@@ -171,7 +171,10 @@ pub async fn run(
         state.core.metrics.sockets_live.get(),
         started.elapsed().as_millis()
     );
-    public_handle.stop(true).await;
+    // Not a graceful stop: every WebSocket has finished its close handshake, and the client is
+    // waiting for us to end the TCP connection (RFC 6455 §7.1.1; a browser fires `close` only
+    // then), which actix would otherwise do after its ~1 s disconnect linger.
+    public_handle.stop(false).await;
     if let Some(handle) = metrics_handle {
         handle.stop(false).await;
     }

@@ -49,6 +49,14 @@ pub enum Outbound<'a> {
     },
     Chat {
         message: &'a str,
+        /// The sender's own id for it, as our pages send one, so a copy re-sent after a
+        /// reconnect is recognised; absent, as the Familiar app sends it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a str>,
+    },
+    /// After a `session_resumed` with `history_after`: the chat frames held, as received.
+    History {
+        entries: &'a [&'a str],
     },
     /// Sent before closing, as the host app does, so the relay frees the seat at once
     /// instead of keeping it through its resume grace period.
@@ -170,6 +178,15 @@ pub struct Inbound<'a> {
     /// In `server_restarting`, and beside some `error`s.
     #[serde(default)]
     pub retry_after_ms: Option<u64>,
+    /// In `server_restarting`: spread the reconnect over this many ms.
+    #[serde(default)]
+    pub retry_jitter_ms: Option<u64>,
+    /// In `chat`: the sender's id for it.
+    #[serde(default, borrow)]
+    pub id: Option<Cow<'a, str>>,
+    /// In `session_resumed` after a restart: hand back the chats held above this `seq`.
+    #[serde(default)]
+    pub history_after: Option<u64>,
 }
 
 /// The part of `session` the bench needs.

@@ -7,13 +7,16 @@
 //!
 //! Each client does what `guest/src/protocol/client.ts` does: it declares `resume`, keeps its
 //! resume token and the highest `seq` it saw, reconnects after `server_restarting`'s
-//! `retry_after_ms` plus up to 1 s of jitter (else after a doubling backoff from 500 ms), sends
-//! `resume {token, last_seq}`, retries `host_not_back` after the hint, and drops a replayed
-//! frame whose `seq` it already has. Every chat is `<session>:<sender>:<counter>:<send ns>`, so
-//! each receiver counts per chat how often it arrived: once, never (lost) or more (doubled).
-//! A chat counts as sent when its frame was written on a socket that was in the session.
+//! `retry_after_ms` plus a random part of its `retry_jitter_ms` (else after a doubling backoff
+//! from 500 ms), sends `resume {token, last_seq}`, retries `host_not_back` after the hint. Every
+//! chat carries an id; a chat not yet seen echoed is re-sent with it after each resume; the
+//! last 200 chat frames are kept as received and handed back in `history` when a welcome asks;
+//! a frame whose `seq`, or whose (sender, id), it already has is dropped. Every chat is
+//! `<session>:<sender>:<counter>:<send ns>`, so each receiver counts per chat how often it
+//! arrived: once, never (lost) or more (doubled). A chat counts as sent when its frame was
+//! first written on a socket that was in the session.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -79,6 +82,13 @@ struct Shared {
     returns: Mutex<Vec<(usize, u64, bool)>>,
     /// Replayed frames dropped by `seq`, as our page drops them.
     seq_repeats: AtomicU64,
+    /// Frames dropped by (sender, id): a re-sent chat relayed again after a restart.
+    id_repeats: AtomicU64,
+    /// Chats re-sent after a resume because their echo had not come back.
+    resent: AtomicU64,
+    /// `history` frames sent, and the entries in them.
+    histories: AtomicU64,
+    history_entries: AtomicU64,
     /// Refusals by label (e.g. `error:host_not_back`), over all attempts.
     refusals: Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -115,6 +125,10 @@ pub async fn run(env: &Env, args: &ChaosArgs) -> Result<Report, String> {
         outages: Mutex::new(Vec::new()),
         returns: Mutex::new(Vec::new()),
         seq_repeats: AtomicU64::new(0),
+        id_repeats: AtomicU64::new(0),
+        resent: AtomicU64::new(0),
+        histories: AtomicU64::new(0),
+        history_entries: AtomicU64::new(0),
         refusals: Mutex::new(Default::default()),
     });
     let mut relay = RelayProcess::start(args, env.target.addr.port())?;
@@ -155,9 +169,11 @@ pub async fn run(env: &Env, args: &ChaosArgs) -> Result<Report, String> {
             .push((*signal, now_ns()));
         let began = Instant::now();
         relay.stop(*signal).await?;
+        let exited = began.elapsed();
         relay = RelayProcess::start(args, env.target.addr.port())?;
         relay.wait_healthy(&env.target).await?;
-        restart_ms.push(began.elapsed().as_secs_f64() * 1000.0);
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        restart_ms.push((ms(exited), ms(began.elapsed())));
     }
     tokio::time::sleep_until(start + run_for).await;
     // Let the last chats and any replay arrive.
@@ -297,11 +313,38 @@ fn delivery_facts(report: &mut Report, shared: &Shared, received: &[Received]) {
         "0",
         doubled == 0,
     );
+    let load = |n: &AtomicU64| n.load(Ordering::Acquire);
     report.fact(
-        "seq_repeats_dropped",
-        shared.seq_repeats.load(Ordering::Acquire),
-        "replayed frames dropped by seq",
-        thousands(shared.seq_repeats.load(Ordering::Acquire)),
+        "repeats_dropped",
+        serde_json::json!({
+            "by_seq": load(&shared.seq_repeats),
+            "by_id": load(&shared.id_repeats),
+        }),
+        "repeats dropped by the clients: by seq / by (sender, id)",
+        format!(
+            "{} / {}",
+            thousands(load(&shared.seq_repeats)),
+            thousands(load(&shared.id_repeats))
+        ),
+    );
+    report.fact(
+        "resent",
+        load(&shared.resent),
+        "chats re-sent after a resume (echo not seen)",
+        thousands(load(&shared.resent)),
+    );
+    report.fact(
+        "histories",
+        serde_json::json!({
+            "frames": load(&shared.histories),
+            "entries": load(&shared.history_entries),
+        }),
+        "history frames sent / entries in them",
+        format!(
+            "{} / {}",
+            thousands(load(&shared.histories)),
+            thousands(load(&shared.history_entries))
+        ),
     );
 }
 
@@ -310,7 +353,7 @@ fn recovery_facts(
     report: &mut Report,
     shared: &Shared,
     plan: &[Signal],
-    restart_ms: &[f64],
+    restart_ms: &[(f64, f64)],
 ) -> Result<(), String> {
     let returns = shared
         .returns
@@ -328,23 +371,25 @@ fn recovery_facts(
             "signal": signal.name(),
             "sessions_reclaimed": hosts,
             "members_back": back.len(),
-            "relay_back_ms": restart_ms.get(i).map(|m| crate::report::round3(*m)),
+            "relay_exit_ms": restart_ms.get(i).map(|m| crate::report::round3(m.0)),
+            "relay_back_ms": restart_ms.get(i).map(|m| crate::report::round3(m.1)),
         }));
     }
     report.target(
         "outages",
         serde_json::Value::Array(per_outage.clone()),
-        "per outage: sessions reclaimed / members back / relay back in",
+        "per outage: sessions reclaimed / members back / relay exited, back in",
         per_outage
             .iter()
             .map(|o| {
                 format!(
-                    "{} {}/{} {}/{} {:.0} ms",
+                    "{} {}/{} {}/{} exit {:.0} ms, back {:.0} ms",
                     o["signal"].as_str().unwrap_or("?"),
                     o["sessions_reclaimed"],
                     shared.sessions,
                     o["members_back"],
                     members,
+                    o["relay_exit_ms"].as_f64().unwrap_or(f64::NAN),
                     o["relay_back_ms"].as_f64().unwrap_or(f64::NAN)
                 )
             })
@@ -353,6 +398,7 @@ fn recovery_facts(
         "every session back",
         all_sessions_back,
     );
+    let mut p99 = Vec::new();
     for signal in [Signal::Kill, Signal::Term] {
         let samples: Vec<u64> = returns
             .iter()
@@ -366,6 +412,17 @@ fn recovery_facts(
             latency.json(),
             &format!("recovery after {} p50 / p99", signal.name()),
             format!("{:.0} / {:.0} ms", latency.p50, latency.p99),
+        );
+        p99.push(latency.p99);
+    }
+    if let [kill, term] = p99[..] {
+        report.target(
+            "recovery_term_vs_kill",
+            serde_json::json!({"sigterm_p99_ms": term, "sigkill_p99_ms": kill}),
+            "recovery p99 after SIGTERM / after SIGKILL",
+            format!("{term:.0} / {kill:.0} ms"),
+            "SIGTERM no slower",
+            term <= kill,
         );
     }
     Ok(())
@@ -384,30 +441,35 @@ async fn client(shared: Arc<Shared>, session: usize, slot: usize) -> Received {
     };
     let mut token: Option<String> = None;
     let mut last_seq: Option<u64> = None;
-    let mut seen: HashSet<u64> = HashSet::new();
+    let mut me = Memory::default();
     let mut counter = 0u64;
     let mut failures = 0u32;
-    let mut restart_hint: Option<u64> = None;
+    let mut restart_hint: Option<(u64, u64)> = None;
     let mut ever_in = false;
     let mut outages_seen = 0usize;
     let phase = super::chat::unit_random(shared.seed, sender as u64);
     while !shared.stopping.load(Ordering::Acquire) {
         let mut conn = match enter(&shared, session, slot, &token, last_seq).await {
-            Ok(Entered::In {
-                conn,
-                resume_token,
-                session_seq,
-            }) => {
-                token = Some(resume_token);
+            Ok(Entered::In { conn, welcome }) => {
+                token = Some(welcome.resume_token);
                 if last_seq.is_none() {
-                    last_seq = session_seq;
+                    last_seq = welcome.session_seq;
                 }
+                me.user_id = welcome.user_id;
                 failures = 0;
                 if !ever_in {
                     ever_in = true;
                     shared.entered.fetch_add(1, Ordering::AcqRel);
                 }
                 note_return(&shared, &mut outages_seen, slot == 0);
+                let mut conn = conn;
+                if me
+                    .catch_up(&shared, &mut conn, welcome.history_after)
+                    .await
+                    .is_err()
+                {
+                    continue;
+                }
                 conn
             }
             Ok(Entered::Retry(ms)) => {
@@ -445,39 +507,43 @@ async fn client(shared: Arc<Shared>, session: usize, slot: usize) -> Received {
                 frame = conn.recv() => match frame {
                     Ok(text) => {
                         let Ok(msg) = wire::parse(&text) else { continue };
+                        if let Some(seq) = msg.seq {
+                            last_seq = Some(last_seq.map_or(seq, |l| l.max(seq)));
+                        }
                         match msg.kind.as_ref() {
                             "chat" => {
-                                if let Some(seq) = msg.seq {
-                                    if !seen.insert(seq) {
-                                        shared.seq_repeats.fetch_add(1, Ordering::Relaxed);
-                                        continue;
-                                    }
-                                    last_seq = Some(last_seq.map_or(seq, |l| l.max(seq)));
+                                if me.is_new(&shared, &msg) {
+                                    count_receipt(&mut received, msg.message.as_deref(), session);
+                                    me.hold(&msg, &text);
                                 }
-                                count_receipt(&mut received, msg.message.as_deref(), session);
                             }
-                            "server_restarting" => restart_hint = msg.retry_after_ms,
+                            "server_restarting" => {
+                                restart_hint = msg
+                                    .retry_after_ms
+                                    .map(|ms| (ms, msg.retry_jitter_ms.unwrap_or(1_000)));
+                            }
                             "token_refreshed" => {
                                 if let Some(t) = msg.resume_token {
                                     token = Some(t.into_owned());
                                 }
                             }
-                            _ => {
-                                if let Some(seq) = msg.seq {
-                                    last_seq = Some(last_seq.map_or(seq, |l| l.max(seq)));
-                                }
-                            }
+                            _ => {}
                         }
                     }
                     Err(_) => break,
                 },
                 () = chat_due => {
                     let text = format!("{session}:{slot}:{counter}:{}", now_ns());
+                    let id = format!("c{counter}");
                     let this = counter as usize;
                     counter += 1;
-                    if conn.send(Outbound::Chat { message: &text }.text()).await.is_ok() {
+                    let frame = Outbound::Chat { message: &text, id: Some(&id) }.text();
+                    me.outbox.push_back((id, frame.clone()));
+                    if conn.send(frame).await.is_ok() {
                         received.sent[this] = true;
                     } else {
+                        // Never written: not sent, so not re-sent either.
+                        me.outbox.pop_back();
                         shared.not_sent.fetch_add(1, Ordering::Relaxed);
                         break;
                     }
@@ -490,14 +556,104 @@ async fn client(shared: Arc<Shared>, session: usize, slot: usize) -> Received {
         }
         // Dropped. Chats that fall due while away are not sent (a person sees "reconnecting").
         let wait = match restart_hint.take() {
-            Some(ms) => ms + (1000.0 * jitter(sender, outages_seen as u32)) as u64,
-            None => 500 + (500.0 * jitter(sender, 99)) as u64,
+            Some((ms, spread)) => ms + (spread as f64 * jitter(sender, outages_seen as u32)) as u64,
+            // As the page's first backoff step: 500 ms with equal jitter.
+            None => 250 + (250.0 * jitter(sender, 99)) as u64,
         };
         let back_at = Instant::now() + Duration::from_millis(wait);
         skip_missed_chats(&shared, phase, &mut counter, back_at);
         tokio::time::sleep_until(back_at).await;
     }
     received
+}
+
+/// Chat frames a client keeps, as `guest/src/protocol/client.ts` keeps them.
+const HELD_FRAMES: usize = 200;
+
+/// The most a `history` frame carries (JSON escaping included), under the relay's 64 KiB limit.
+const HISTORY_BYTES: usize = 48 * 1024;
+
+/// What one client remembers of its session's chat: what it has seen (to drop repeats), the
+/// frames it holds (to hand back), and its own chats not yet seen echoed (to re-send).
+#[derive(Default)]
+struct Memory {
+    user_id: String,
+    seen_seqs: HashSet<u64>,
+    seen_ids: HashSet<(String, String)>,
+    held: VecDeque<(u64, String)>,
+    /// (id, frame) of chats written but not yet seen echoed, oldest first.
+    outbox: VecDeque<(String, String)>,
+}
+
+impl Memory {
+    /// Whether a chat is new to this client (by `seq`, and by sender and id); an echo of its own
+    /// chat leaves the outbox.
+    fn is_new(&mut self, shared: &Shared, msg: &wire::Inbound<'_>) -> bool {
+        if let Some(seq) = msg.seq {
+            if !self.seen_seqs.insert(seq) {
+                shared.seq_repeats.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+        }
+        if let (Some(user), Some(id)) = (&msg.user_id, &msg.id) {
+            if user.as_ref() == self.user_id {
+                self.outbox.retain(|(mine, _)| mine != id.as_ref());
+            }
+            if !self.seen_ids.insert((user.to_string(), id.to_string())) {
+                shared.id_repeats.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn hold(&mut self, msg: &wire::Inbound<'_>, text: &str) {
+        let Some(seq) = msg.seq else { return };
+        if self.held.len() >= HELD_FRAMES {
+            self.held.pop_front();
+        }
+        self.held.push_back((seq, text.to_string()));
+    }
+
+    /// After a welcome: hand back what the relay asked for, then re-send the chats whose echo
+    /// never came.
+    async fn catch_up(
+        &mut self,
+        shared: &Shared,
+        conn: &mut Conn,
+        history_after: Option<u64>,
+    ) -> Result<(), Failure> {
+        if let Some(after) = history_after {
+            let mut wanted: Vec<&(u64, String)> =
+                self.held.iter().filter(|(seq, _)| *seq > after).collect();
+            wanted.sort_by_key(|(seq, _)| *seq);
+            // The newest that fit well inside the relay's 64 KiB frame, oldest first.
+            let mut bytes = 0;
+            let fit = wanted
+                .iter()
+                .rev()
+                .take_while(|(_, text)| {
+                    bytes += text.len() + 16;
+                    bytes <= HISTORY_BYTES
+                })
+                .count();
+            let entries: Vec<&str> = wanted[wanted.len() - fit..]
+                .iter()
+                .map(|(_, text)| text.as_str())
+                .collect();
+            shared.histories.fetch_add(1, Ordering::Relaxed);
+            shared
+                .history_entries
+                .fetch_add(entries.len() as u64, Ordering::Relaxed);
+            conn.send(Outbound::History { entries: &entries }.text())
+                .await?;
+        }
+        for (_, frame) in &self.outbox {
+            shared.resent.fetch_add(1, Ordering::Relaxed);
+            conn.send(frame.clone()).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Counts the chats that fall due before `until` as not sent.
@@ -559,12 +715,19 @@ fn count_receipt(received: &mut Received, message: Option<&str>, session: usize)
     }
 }
 
+/// What a welcome says that the client keeps.
+struct Welcome {
+    resume_token: String,
+    user_id: String,
+    session_seq: Option<u64>,
+    history_after: Option<u64>,
+}
+
 /// How an attempt to get into the session ended.
 enum Entered {
     In {
         conn: Box<Conn>,
-        resume_token: String,
-        session_seq: Option<u64>,
+        welcome: Welcome,
     },
     /// `host_not_back`: try again after this many ms.
     Retry(u64),
@@ -622,10 +785,13 @@ async fn enter(
                             let _ = shared.codes[session].set(s.code.clone());
                         }
                     }
-                    return Ok((
-                        msg.resume_token.map(|t| t.into_owned()),
-                        session_ref.and_then(|s| s.seq),
-                    ));
+                    let seq = session_ref.and_then(|s| s.seq);
+                    return Ok(msg.resume_token.map(|token| Welcome {
+                        resume_token: token.into_owned(),
+                        user_id: msg.your_user_id.unwrap_or_default().into_owned(),
+                        session_seq: seq,
+                        history_after: msg.history_after,
+                    }));
                 }
                 "error" => {
                     let label = msg.error_label();
@@ -644,12 +810,11 @@ async fn enter(
     .await
     .map_err(|_| Failure::Timeout("welcome"))?;
     match answer {
-        Ok((Some(resume_token), session_seq)) => Ok(Entered::In {
+        Ok(Some(welcome)) => Ok(Entered::In {
             conn: Box::new(conn),
-            resume_token,
-            session_seq,
+            welcome,
         }),
-        Ok((None, _)) => Err(Failure::Protocol("no resume_token")),
+        Ok(None) => Err(Failure::Protocol("no resume_token")),
         Err(Ok(retry_ms)) => Ok(Entered::Retry(retry_ms)),
         Err(Err(failure)) => Err(failure),
     }
@@ -687,7 +852,9 @@ impl RelayProcess {
                 return Err(format!("relay exited at start: {status}"));
             }
             if let Ok(conn) = target.connect().await {
-                conn.close().await;
+                // Dropped, not closed politely: the relay ends a closed socket's TCP only after
+                // ~0.7 s, which is not the restart's time.
+                drop(conn);
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(10)).await;

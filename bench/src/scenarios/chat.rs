@@ -356,7 +356,9 @@ async fn chat(
             }
             () = tokio::time::sleep_until(next), if !done => {
                 let text = format!("{}:{}:{}:{}", member.session, sender, sent, now_ns());
-                member.conn.send(Outbound::Chat { message: &text }.text()).await?;
+                // With an id, as our pages send chat: the relay pays for looking it up.
+                let id = format!("c{sent}");
+                member.conn.send(Outbound::Chat { message: &text, id: Some(&id) }.text()).await?;
                 sent += 1;
                 shared.sent[global].store(sent, Ordering::Release);
                 if sent == total {
