@@ -511,11 +511,9 @@ async fn client(shared: Arc<Shared>, session: usize, slot: usize) -> Received {
                             last_seq = Some(last_seq.map_or(seq, |l| l.max(seq)));
                         }
                         match msg.kind.as_ref() {
-                            "chat" => {
-                                if me.is_new(&shared, &msg) {
-                                    count_receipt(&mut received, msg.message.as_deref(), session);
-                                    me.hold(&msg, &text);
-                                }
+                            "chat" if me.is_new(&shared, &msg) => {
+                                count_receipt(&mut received, msg.message.as_deref(), session);
+                                me.hold(&msg, &text);
                             }
                             "server_restarting" => {
                                 restart_hint = msg
