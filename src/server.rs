@@ -72,6 +72,7 @@ pub async fn run(
         core,
         registry: registry.clone(),
         turn,
+        sockets: Default::default(),
     });
 
     let app_state = state.clone();

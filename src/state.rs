@@ -6,6 +6,7 @@ use actix::prelude::*;
 use familiar_actors::core::Core;
 use familiar_actors::registry::Registry;
 
+use crate::address_sockets::AddressSockets;
 use crate::config::Config;
 use crate::rate::Rates;
 use crate::turn::TurnService;
@@ -22,4 +23,6 @@ pub struct AppState {
     pub turn: Arc<TurnService>,
     /// The per-connection rate classes, read on every message.
     pub rates: Rates,
+    /// Open sockets per client address, for `MAX_SOCKETS_PER_IP`.
+    pub sockets: Arc<AddressSockets>,
 }

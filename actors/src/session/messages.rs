@@ -36,6 +36,9 @@ pub enum JoinError {
     /// the host typed is exactly the one guests must give.
     #[error("the password is over the length limit")]
     PasswordTooLong,
+    /// A `create` from an address that already hosts its share of the session cap.
+    #[error("the address already hosts {0} sessions")]
+    TooManySessions(usize),
 }
 
 impl JoinError {
@@ -64,6 +67,7 @@ impl JoinError {
                 )
             }
             JoinError::PasswordTooLong => ErrorCode::PasswordTooLong,
+            JoinError::TooManySessions(_) => ErrorCode::TooManySessions,
         };
         (ServerMessage::error(code), code)
     }
@@ -79,6 +83,7 @@ impl JoinError {
             JoinError::InvalidToken | JoinError::TokenExpired => "invalid_token",
             JoinError::HostNotBack { .. } => "host_not_back",
             JoinError::PasswordTooLong => "password_too_long",
+            JoinError::TooManySessions(_) => "too_many_sessions",
         }
     }
 }
