@@ -35,3 +35,17 @@ fn bind_addr(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
     Ok(socket.into())
 }
+
+/// Bounds how long the kernel keeps an accepted connection whose peer takes nothing: once what
+/// the relay sent stays unacknowledged, or the peer's receive window stays shut, for `timeout`,
+/// the kernel aborts the connection (`TCP_USER_TIMEOUT`). Without it a client that stopped
+/// reading keeps its socket, and the send buffer the kernel holds for it (up to 4 MiB), open
+/// for as long as it keeps acknowledging window probes, long after the relay gave up on it.
+/// Called by the HTTP server for each accepted connection.
+pub fn abort_unread_after(conn: &dyn std::any::Any, timeout: std::time::Duration) {
+    if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        if let Err(e) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(timeout)) {
+            log::debug!("TCP_USER_TIMEOUT not set: {e}");
+        }
+    }
+}

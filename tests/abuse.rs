@@ -133,11 +133,8 @@ async fn a_refused_entry_restarts_the_window() {
             .await;
         c.expect_error("session_not_found").await;
     }
-    let (mut h, created) = host(&server).await;
-    c.send(json!({"type": "join_guest", "code": code_of(&created), "guest_name": "Late"}))
-        .await;
-    c.expect("session_joined").await;
-    h.expect("guest_joined").await;
+    // Once it stops asking, the last refusal's window runs out.
+    assert_eq!(c.expect_close().await.0, 4008);
 }
 
 #[tokio::test]
@@ -491,4 +488,46 @@ async fn a_reader_that_stops_is_disconnected_by_time_when_few_bytes_wait() {
     assert!(sent <= 100);
     assert_eq!(metric_reaches(&server, SLOW_READERS, 1.0).await, 1.0);
     h.assert_nothing_pending().await;
+}
+
+/// Whether the kernel still has the relay's end of the TCP connection from `client_port` to
+/// `server_port` (loopback IPv4), from `/proc/net/tcp`.
+fn relay_end_open(server_port: u16, client_port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port_of = |field: &str| {
+        field
+            .rsplit_once(':')
+            .and_then(|(_, port)| u16::from_str_radix(port, 16).ok())
+    };
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() > 2
+            && port_of(fields[1]) == Some(server_port)
+            && port_of(fields[2]) == Some(client_port)
+    })
+}
+
+#[tokio::test]
+async fn a_reader_cut_for_not_reading_loses_its_tcp_connection_too() {
+    // The relay's send buffer for the stuck reader stays full and its window shut; the kernel
+    // must drop the connection after the idle timeout rather than probe the window for ever.
+    let server = relay_with(|c| {
+        big_frames(c);
+        c.idle_timeout_ms = 2_000;
+    });
+    let (mut h, stuck, stuck_id) = host_and_stuck_guest(&server).await;
+    let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = stuck.ws.get_ref() else {
+        panic!("a plain TCP client");
+    };
+    let client_port = tcp.local_addr().unwrap().port();
+    assert!(relay_end_open(server.addr.port(), client_port));
+    flood_until_gone(&mut h, &stuck_id, 100).await;
+    let deadline = Instant::now() + 3 * WAIT;
+    while relay_end_open(server.addr.port(), client_port) {
+        assert!(
+            Instant::now() < deadline,
+            "the relay still holds the TCP connection of a reader it cut"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
