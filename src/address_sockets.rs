@@ -77,6 +77,7 @@ impl Drop for SocketSlot {
 /// closed any silent socket of the address), counted as `refused_total{reason="sockets_per_ip"}`.
 pub fn refusal(metrics: &Metrics, cap: usize, retry_after_secs: u64) -> HttpResponse {
     Metrics::inc(&metrics.refused, "reason", "sockets_per_ip");
+    log::info!("upgrade refused: the address holds its {cap} sockets");
     HttpResponse::TooManyRequests()
         .insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
         .insert_header((header::CACHE_CONTROL, "no-store"))

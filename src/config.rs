@@ -152,7 +152,9 @@ pub struct Config {
     #[arg(long, env = "PING_INTERVAL_MS", default_value_t = 15_000)]
     pub ping_interval_ms: u64,
 
-    /// A peer silent for this many milliseconds is dropped and handled as a disconnect.
+    /// A peer silent for this many milliseconds is dropped and handled as a disconnect. Also each
+    /// accepted connection's TCP_USER_TIMEOUT: the kernel drops one whose peer acknowledged
+    /// nothing (or kept its window shut) that long.
     #[arg(long, env = "IDLE_TIMEOUT_MS", default_value_t = 45_000)]
     pub idle_timeout_ms: u64,
 
