@@ -1,8 +1,8 @@
 //! Abusive clients, over real sockets: the handshake window (a socket in no session that asks
 //! for none is closed with 4008, one that asks in time or waits behind `host_not_back` is not),
 //! the per-address caps (the next upgrade refused with 429 and `Retry-After`, the next `create`
-//! with `too_many_sessions`), and the slow reader judged by bytes waiting and by time. Each
-//! limit is checked in `/metrics` too.
+//! with `too_many_sessions`), and the slow reader judged by bytes waiting and by time, whose TCP
+//! connection the kernel then drops too. Each limit is checked in `/metrics` too.
 //!
 //! Each test runs its own relay with the limit under test shrunk. The slow-reader tests stop
 //! reading a tungstenite client (never polled again, so its TCP receive window closes as a tab
