@@ -7,6 +7,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -36,16 +37,15 @@ fn bind_addr(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     Ok(socket.into())
 }
 
-/// Bounds how long the kernel keeps an accepted connection whose peer takes nothing: once what
-/// the relay sent stays unacknowledged, or the peer's receive window stays shut, for `timeout`,
-/// the kernel aborts the connection (`TCP_USER_TIMEOUT`). Without it a client that stopped
-/// reading keeps its socket, and the send buffer the kernel holds for it (up to 4 MiB), open
-/// for as long as it keeps acknowledging window probes, long after the relay gave up on it.
-/// Called by the HTTP server for each accepted connection.
-pub fn abort_unread_after(conn: &dyn std::any::Any, timeout: std::time::Duration) {
-    if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-        if let Err(e) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(timeout)) {
-            log::debug!("TCP_USER_TIMEOUT not set: {e}");
-        }
+/// Bounds how long the kernel keeps a connection whose peer takes nothing: once what the relay
+/// sent stays unacknowledged, or the peer's receive window stays shut, for `timeout` (at least
+/// 1 s), the kernel aborts the connection (`TCP_USER_TIMEOUT`). Without it a client that stopped
+/// reading keeps its socket, and the send buffer the kernel holds for it (up to 4 MiB), open for
+/// as long as it acknowledges window probes, long after the relay gave up on it. Set on the
+/// listening socket, so every accepted connection inherits it at no cost per connection.
+pub fn abort_unread_after(listener: &TcpListener, timeout: Duration) {
+    let timeout = timeout.max(Duration::from_secs(1));
+    if let Err(e) = socket2::SockRef::from(listener).set_tcp_user_timeout(Some(timeout)) {
+        log::warn!("TCP_USER_TIMEOUT not set: {e}");
     }
 }

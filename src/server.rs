@@ -77,7 +77,7 @@ pub async fn run(
     });
 
     // A peer that takes nothing for the idle timeout is gone, at the TCP level too.
-    let user_timeout = state.config.idle_timeout().max(Duration::from_secs(1));
+    listener::abort_unread_after(&listener, state.config.idle_timeout());
     let app_state = state.clone();
     let static_dir = state.config.static_dir.clone();
     let public = HttpServer::new(move || {
@@ -98,7 +98,6 @@ pub async fn run(
     // Small frames (chat, reactions, a first ICE candidate after a pause) must not wait for the
     // peer's delayed ACK under Nagle's algorithm: up to 40 ms each.
     .tcp_nodelay(true)
-    .on_connect(move |conn, _| listener::abort_unread_after(conn, user_timeout))
     .listen(listener)?
     .run();
     let public_handle = public.handle();

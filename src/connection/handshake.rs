@@ -22,8 +22,9 @@ use super::Connection;
 pub(super) struct HandshakeWindow {
     /// The socket must ask to enter a session by then; `None` while it is a member or entering.
     deadline: Option<Instant>,
-    /// A timer is pending (at most one per connection).
-    armed: bool,
+    /// The pending check (at most one per connection), cancelled on entry so a member holds no
+    /// timer.
+    timer: Option<SpawnHandle>,
 }
 
 impl Connection {
@@ -35,15 +36,18 @@ impl Connection {
         };
         let deadline = Instant::now() + window + extra;
         self.handshake.deadline = Some(deadline);
-        if !self.handshake.armed {
-            self.handshake.armed = true;
-            ctx.run_later(window + extra, Self::check_handshake_window);
+        if self.handshake.timer.is_none() {
+            let timer = ctx.run_later(window + extra, Self::check_handshake_window);
+            self.handshake.timer = Some(timer);
         }
     }
 
     /// An entry is under way (or succeeded): no window until the socket is out of a session.
-    pub(super) fn close_handshake_window(&mut self) {
+    pub(super) fn close_handshake_window(&mut self, ctx: &mut Context<Self>) {
         self.handshake.deadline = None;
+        if let Some(timer) = self.handshake.timer.take() {
+            ctx.cancel_future(timer);
+        }
     }
 
     /// A refused entry restarts the window, lengthened by the wait the refusal asked for.
@@ -58,14 +62,14 @@ impl Connection {
     }
 
     fn check_handshake_window(&mut self, ctx: &mut Context<Self>) {
-        self.handshake.armed = false;
+        self.handshake.timer = None;
         let Some(deadline) = self.handshake.deadline else {
             return; // A member now; the window reopens when it leaves.
         };
         let now = Instant::now();
         if deadline > now {
-            self.handshake.armed = true;
-            ctx.run_later(deadline - now, Self::check_handshake_window);
+            let timer = ctx.run_later(deadline - now, Self::check_handshake_window);
+            self.handshake.timer = Some(timer);
             return;
         }
         log::info!("connection {}: no session asked for, closing", self.id.0);

@@ -205,7 +205,7 @@ impl Connection {
         if self.membership.is_some() {
             return self.send_error(ErrorCode::AlreadyInSession, ctx);
         }
-        self.close_handshake_window();
+        self.close_handshake_window(ctx);
         let kind = request.kind();
         let enter = Enter {
             conn: self.conn(ctx),
