@@ -57,9 +57,12 @@ log="target/bench-relay.log"
 
 # Caps raised for the run: 3,000 sessions (capacity), 21 per session (join-latency spreads 1,000
 # guests over 50 sessions), and rate limits far above what one benchmark client sends (a relay
-# host sends 550 ICE/s; a chat participant 1/s).
+# host sends 550 ICE/s; a chat participant 1/s). Every bench client is 127.0.0.1, and loopback
+# gets no exemption from the per-address caps, so they go as high as the relay-wide ones.
 export PORT="$port" HOST=127.0.0.1 METRICS_PORT=0 STUN_URLS=
 export MAX_SESSIONS="${MAX_SESSIONS:-10000}"
+export MAX_SESSIONS_PER_IP="${MAX_SESSIONS_PER_IP:-$MAX_SESSIONS}"
+export MAX_SOCKETS_PER_IP="${MAX_SOCKETS_PER_IP:-100000}"
 export MAX_PARTICIPANTS="${MAX_PARTICIPANTS:-64}"
 export RATE_CHAT_PER_SEC="${RATE_CHAT_PER_SEC:-1000}" RATE_CHAT_BURST="${RATE_CHAT_BURST:-1000}"
 export RATE_SIGNAL_PER_SEC="${RATE_SIGNAL_PER_SEC:-100000}" RATE_SIGNAL_BURST="${RATE_SIGNAL_BURST:-100000}"

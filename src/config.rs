@@ -70,10 +70,37 @@ pub struct Config {
     #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     pub max_frame_bytes: usize,
 
-    /// Frames waiting for one client, beyond the socket's own 32-frame buffer, before it counts
-    /// as not reading and is disconnected.
-    #[arg(long, env = "OUTBOUND_QUEUE", default_value_t = 256)]
-    pub outbound_queue: usize,
+    /// Bytes waiting for one client, beyond the socket's own buffers, before it counts as not
+    /// reading and is disconnected (`slow_reader`). 1 MiB is minutes of a busy session's chat.
+    #[arg(long, env = "OUTBOUND_MAX_BYTES", default_value_t = 1024 * 1024)]
+    pub outbound_max_bytes: usize,
+
+    /// Milliseconds a client's backlog may wait without the socket taking a single frame of it
+    /// before the client counts as not reading and is disconnected (`slow_reader`).
+    #[arg(long, env = "SLOW_READER_MS", default_value_t = 5_000)]
+    pub slow_reader_ms: u64,
+
+    /// Deprecated and ignored (a warning at start): the backlog is judged by bytes and time,
+    /// OUTBOUND_MAX_BYTES and SLOW_READER_MS, no longer by frame count.
+    #[arg(long, env = "OUTBOUND_QUEUE")]
+    pub outbound_queue: Option<usize>,
+
+    /// Milliseconds a socket may stay in no session without asking to enter one (`create`,
+    /// `join`, `join_guest`, `resume`): after the upgrade, after `leave`, after its session ended,
+    /// after a refusal (plus any `retry_after_ms` it carried). Then it is closed with 4008
+    /// "handshake timeout". 0: no window.
+    #[arg(long, env = "HANDSHAKE_TIMEOUT_MS", default_value_t = 10_000)]
+    pub handshake_timeout_ms: u64,
+
+    /// Open WebSockets from one client address (IPv4, or IPv6 /64); the next upgrade gets 429
+    /// with `Retry-After`. 256 is eight full sessions behind one NAT. 0: no cap.
+    #[arg(long, env = "MAX_SOCKETS_PER_IP", default_value_t = 256)]
+    pub max_sockets_per_ip: usize,
+
+    /// Live sessions hosted from one client address (IPv4, or IPv6 /64); the next `create` gets
+    /// `too_many_sessions`. 5 is a tenth of the default MAX_SESSIONS. 0: no cap.
+    #[arg(long, env = "MAX_SESSIONS_PER_IP", default_value_t = 5)]
+    pub max_sessions_per_ip: usize,
 
     /// STUN URLs handed to every member, comma-separated. Empty: no STUN.
     #[arg(
@@ -125,7 +152,9 @@ pub struct Config {
     #[arg(long, env = "PING_INTERVAL_MS", default_value_t = 15_000)]
     pub ping_interval_ms: u64,
 
-    /// A peer silent for this many milliseconds is dropped and handled as a disconnect.
+    /// A peer silent for this many milliseconds is dropped and handled as a disconnect. Also each
+    /// accepted connection's TCP_USER_TIMEOUT: the kernel drops one whose peer acknowledged
+    /// nothing (or kept its window shut) that long.
     #[arg(long, env = "IDLE_TIMEOUT_MS", default_value_t = 45_000)]
     pub idle_timeout_ms: u64,
 
@@ -210,6 +239,7 @@ impl Config {
     pub fn limits(&self) -> Limits {
         Limits {
             max_sessions: self.max_sessions,
+            max_sessions_per_ip: self.max_sessions_per_ip,
             max_participants: self.max_participants.max(1),
             max_name_chars: self.max_name_chars.max(1),
             max_session_name_chars: self.max_session_name_chars.max(1),
@@ -262,10 +292,32 @@ impl Config {
         }
     }
 
+    /// Settings that still parse but no longer do anything, to log at start.
+    pub fn deprecations(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.outbound_queue.is_some() {
+            out.push(
+                "OUTBOUND_QUEUE is deprecated and ignored: a slow reader is judged by \
+                 OUTBOUND_MAX_BYTES and SLOW_READER_MS",
+            );
+        }
+        out
+    }
+
     /// The ping interval, never more than half the idle timeout (a ping must get an answer
     /// before the peer is judged silent).
     pub fn ping_interval(&self) -> Duration {
         Duration::from_millis(self.ping_interval_ms.min(self.idle_timeout_ms / 2).max(10))
+    }
+
+    /// The handshake window; `None` when turned off.
+    pub fn handshake_timeout(&self) -> Option<Duration> {
+        (self.handshake_timeout_ms > 0).then(|| Duration::from_millis(self.handshake_timeout_ms))
+    }
+
+    /// How long a backlog may stall before its client counts as not reading.
+    pub fn slow_reader(&self) -> Duration {
+        Duration::from_millis(self.slow_reader_ms.max(1))
     }
 
     pub fn idle_timeout(&self) -> Duration {

@@ -13,6 +13,7 @@ use familiar_actors::code::SessionCode;
 use familiar_actors::registry::Lookup;
 use serde_json::json;
 
+use crate::address_sockets;
 use crate::connection::Connection;
 use crate::state::AppState;
 
@@ -147,8 +148,17 @@ async fn websocket(
         }
     }
     let ip = client_ip(&state, &req);
+    let cap = state.config.max_sockets_per_ip;
+    let Ok(slot) = state.sockets.acquire(ip, cap) else {
+        let retry_secs = state.config.handshake_timeout_ms.div_ceil(1000).max(1);
+        return Ok(address_sockets::refusal(
+            &state.core.metrics,
+            cap,
+            retry_secs,
+        ));
+    };
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    Connection::start(state.get_ref().clone(), ip, session, stream);
+    Connection::start(state.get_ref().clone(), ip, slot, session, stream);
     Ok(response)
 }
 

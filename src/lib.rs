@@ -5,12 +5,14 @@
 //! - [`listener`]: binds the ports with the configured accept backlog.
 //! - [`http`]: routes — health, by-code lookup, WebSocket upgrade, guest app, metrics.
 //! - [`state`]: what every handler and connection shares ([`state::AppState`]).
+//! - [`address_sockets`]: the open sockets per client address, capped at the upgrade.
 //! - [`connection`]: the per-WebSocket actor (transport only) and its write side.
 //! - [`rate`]: the per-connection rate classes and token buckets.
 //! - [`turn`]: the ICE server list, with Cloudflare-minted TURN.
 //!
 //! The rules of a session live in the `familiar-actors` crate.
 
+pub mod address_sockets;
 pub mod config;
 pub mod connection;
 pub mod http;

@@ -7,6 +7,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -34,4 +35,17 @@ fn bind_addr(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
     Ok(socket.into())
+}
+
+/// Bounds how long the kernel keeps a connection whose peer takes nothing: once what the relay
+/// sent stays unacknowledged, or the peer's receive window stays shut, for `timeout` (at least
+/// 1 s), the kernel aborts the connection (`TCP_USER_TIMEOUT`). Without it a client that stopped
+/// reading keeps its socket, and the send buffer the kernel holds for it (up to 4 MiB), open for
+/// as long as it acknowledges window probes, long after the relay gave up on it. Set on the
+/// listening socket, so every accepted connection inherits it at no cost per connection.
+pub fn abort_unread_after(listener: &TcpListener, timeout: Duration) {
+    let timeout = timeout.max(Duration::from_secs(1));
+    if let Err(e) = socket2::SockRef::from(listener).set_tcp_user_timeout(Some(timeout)) {
+        log::warn!("TCP_USER_TIMEOUT not set: {e}");
+    }
 }

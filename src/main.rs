@@ -9,6 +9,9 @@ use familiar_sessions::{listener, server};
 async fn main() -> std::io::Result<()> {
     let config = Config::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    for warning in config.deprecations() {
+        log::warn!("{warning}");
+    }
     let backlog = config.listen_backlog;
     let public = listener::bind(&config.host, config.port, backlog)?;
     let metrics_listener = match config.metrics_port {

@@ -23,6 +23,7 @@ use familiar_actors::token::TokenSigner;
 
 use crate::config::Config;
 use crate::http;
+use crate::listener;
 use crate::state::AppState;
 use crate::turn;
 
@@ -94,8 +95,11 @@ pub async fn run(
         registry: registry.clone(),
         turn,
         restarting: tokio::sync::watch::Sender::new(None),
+        sockets: Default::default(),
     });
 
+    // A peer that takes nothing for the idle timeout is gone, at the TCP level too.
+    listener::abort_unread_after(&listener, state.config.idle_timeout());
     let app_state = state.clone();
     let static_dir = state.config.static_dir.clone();
     let public = HttpServer::new(move || {

@@ -8,6 +8,7 @@ use familiar_actors::core::Core;
 use familiar_actors::registry::Registry;
 use tokio::sync::watch;
 
+use crate::address_sockets::AddressSockets;
 use crate::config::Config;
 use crate::rate::Rates;
 use crate::turn::TurnService;
@@ -27,4 +28,6 @@ pub struct AppState {
     /// Set once by the drain: the `server_restarting` frame every open socket is sent before
     /// its 1012 close, whatever state it is in.
     pub restarting: watch::Sender<Option<ByteString>>,
+    /// Open sockets per client address, for `MAX_SOCKETS_PER_IP`.
+    pub sockets: Arc<AddressSockets>,
 }

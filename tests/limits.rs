@@ -498,7 +498,7 @@ async fn ice_bursts_pass_the_default_limits_in_order() {
 #[tokio::test]
 async fn a_client_that_stops_reading_is_disconnected_not_buffered_forever() {
     let server = relay_with(|c| {
-        c.outbound_queue = 4;
+        c.outbound_max_bytes = 64 * 1024;
         c.rate_signal_burst = 10_000.0;
         c.rate_signal_per_sec = 10_000.0;
     });

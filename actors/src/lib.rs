@@ -12,12 +12,14 @@
 //! - [`code`]: session codes.
 //! - [`token`]: signed resume tokens.
 //! - [`throttle`]: the one-minute window behind the join and password throttles.
+//! - [`address`]: the client address as the per-address limits count it (IPv6 by /64).
 //! - [`familiar`]: the avatar and the sanitizing of names.
 //! - [`password`]: argon2id hashing, run off the actor threads.
 //! - [`ice`]: where sessions read the ICE servers they hand out.
 //! - [`limits`]: the configurable limits and timings.
 //! - [`metrics`]: the Prometheus metrics every actor records into.
 
+pub mod address;
 pub mod bindings;
 pub mod code;
 pub mod core;

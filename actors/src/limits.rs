@@ -8,6 +8,9 @@ use std::time::Duration;
 pub struct Limits {
     /// Live sessions at once; a `create` beyond it gets "Server is at the N-session limit".
     pub max_sessions: usize,
+    /// Live sessions (creates waiting for their password hash included) hosted from one client
+    /// address (IPv4, or IPv6 /64); a `create` beyond it gets `too_many_sessions`. 0: no cap.
+    pub max_sessions_per_ip: usize,
     /// Participants in one session, host included.
     pub max_participants: usize,
     /// Participant names are cut to this many characters.
@@ -36,6 +39,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_sessions: 50,
+            max_sessions_per_ip: 5,
             max_participants: 32,
             max_name_chars: 40,
             max_session_name_chars: 80,

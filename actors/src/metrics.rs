@@ -36,6 +36,9 @@ pub struct Metrics {
     pub errors_sent: LabeledCounter,
     /// Sockets closed, by reason.
     pub sockets_closed: LabeledCounter,
+    /// Requests refused by a per-address cap: `sockets_per_ip` (upgrade answered 429),
+    /// `sessions_per_ip` (`create` answered `too_many_sessions`).
+    pub refused: LabeledCounter,
     /// ICE outcomes reported by guests: direct, stun, turn, failed.
     pub ice_outcomes: LabeledCounter,
     /// Cloudflare TURN mint requests by outcome: ok, error.
@@ -75,6 +78,7 @@ impl Metrics {
             rate_limited: Family::default(),
             errors_sent: Family::default(),
             sockets_closed: Family::default(),
+            refused: Family::default(),
             ice_outcomes: Family::default(),
             turn_mints: Family::default(),
             turn_mint_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 12)),
@@ -126,6 +130,11 @@ impl Metrics {
             "sockets_closed",
             "Sockets closed by reason",
             m.sockets_closed.clone(),
+        );
+        r.register(
+            "refused",
+            "Requests refused by a per-address cap by reason",
+            m.refused.clone(),
         );
         r.register(
             "ice_outcomes",

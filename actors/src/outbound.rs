@@ -52,6 +52,13 @@ impl CloseWhy {
         reason: "protocol error",
         label: "protocol_error",
     };
+    /// The socket was in no session and asked to enter none within the handshake window
+    /// (`HANDSHAKE_TIMEOUT_MS`): after the upgrade, after leaving, or after its session ended.
+    pub const HANDSHAKE_TIMEOUT: CloseWhy = CloseWhy {
+        code: 4008,
+        reason: "handshake timeout",
+        label: "handshake_timeout",
+    };
     /// The peer stopped answering pings.
     pub const SILENT: CloseWhy = CloseWhy {
         code: 1001,

@@ -139,6 +139,10 @@ export class Relay {
         STUN_URLS: '',
         METRICS_PORT: '0',
         STATIC_DIR: this.staticPath,
+        // Every page and fixture is 127.0.0.1, which gets no exemption from the per-address
+        // caps; a suite's sessions and sockets add up on one relay, so they are raised here.
+        MAX_SOCKETS_PER_IP: '10000',
+        MAX_SESSIONS_PER_IP: '10000',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,11 +1,12 @@
 //! The connection actor: one per WebSocket, transport only. It decodes frames, enforces
 //! frame-level limits (size, binary, rate, liveness), enters its session through the registry
 //! on `create` / `join` / `resume` (one route, one future), then sends straight to its session
-//! actor, and writes back whatever the session sends it (see [`writer`]).
+//! actor, and writes back whatever the session sends it (see [`writer`]). A socket in no session
+//! is closed unless it asks to enter one in time (see [`handshake`]).
 
+mod handshake;
 mod writer;
 
-use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,9 +24,11 @@ use familiar_actors::protocol::{
 use familiar_actors::registry::{CreateRequest, Enter, JoinRequest, Request, ResumeRequest};
 use familiar_actors::session::{Command, Disconnected, JoinError, Leave, Session};
 
+use crate::address_sockets::SocketSlot;
 use crate::rate::{Buckets, RateClass};
 use crate::state::AppState;
-use writer::Write;
+use handshake::HandshakeWindow;
+use writer::{Backlog, Write};
 
 /// Rate-limited messages are counted over this window to spot a sustained flood.
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
@@ -43,14 +46,17 @@ pub struct Connection {
     id: ConnId,
     /// Config, registry, metrics, TURN, rates.
     state: Arc<AppState>,
-    /// The client's address (or `Fly-Client-IP`), for the failed-join throttle.
+    /// The client's address (or `Fly-Client-IP`), for the failed-join throttle and the
+    /// sessions-per-address cap.
     ip: Option<IpAddr>,
+    /// This socket's place under `MAX_SOCKETS_PER_IP`, given back when the actor is dropped.
+    _slot: Option<SocketSlot>,
     /// The socket's sink; `None` once a close frame went out.
     ws: Option<actix_ws::Session>,
     /// Frames waiting for room in the socket's buffer, oldest first.
-    backlog: VecDeque<Write>,
-    /// A backlog drain is under way: new frames queue behind it to keep the order.
-    draining: bool,
+    backlog: Backlog,
+    /// The time left to ask for a session while in none.
+    handshake: HandshakeWindow,
     /// The session this connection is a member of; messages go straight to it.
     membership: Option<InSession>,
     /// When the client last sent anything (pongs included), for the silence limit.
@@ -74,6 +80,7 @@ impl Connection {
     pub fn start(
         state: Arc<AppState>,
         ip: Option<IpAddr>,
+        slot: Option<SocketSlot>,
         ws: actix_ws::Session,
         stream: actix_ws::MessageStream,
     ) {
@@ -88,9 +95,10 @@ impl Connection {
                 buckets: Buckets::new(state.rates),
                 state,
                 ip,
+                _slot: slot,
                 ws: Some(ws),
-                backlog: VecDeque::new(),
-                draining: false,
+                backlog: Backlog::default(),
+                handshake: HandshakeWindow::default(),
                 membership: None,
                 last_heard: Instant::now(),
                 strikes: 0,
@@ -197,6 +205,7 @@ impl Connection {
         if self.membership.is_some() {
             return self.send_error(ErrorCode::AlreadyInSession, ctx);
         }
+        self.close_handshake_window(ctx);
         let kind = request.kind();
         let enter = Enter {
             conn: self.conn(ctx),
@@ -230,6 +239,7 @@ impl Connection {
                     Err(JoinError::Restarting) => {}
                     Err(e) => {
                         log::info!("connection {}: {kind} refused: {e}", act.id.0);
+                        act.entry_refused(&e, ctx);
                         let (msg, code) = e.message();
                         let out = act.state.core.error_frame(msg, code);
                         act.write_out(out, ctx);
@@ -258,6 +268,7 @@ impl Connection {
                 if !answered {
                     act.write(Write::Text(ServerMessage::Left {}.to_text()), ctx);
                 }
+                act.open_handshake_window(Duration::ZERO, ctx);
             }),
         );
     }
@@ -314,6 +325,7 @@ impl Actor for Connection {
         self.metrics().sockets_live.inc();
         self.watch_liveness(ctx);
         self.watch_restart(ctx);
+        self.open_handshake_window(Duration::ZERO, ctx);
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {

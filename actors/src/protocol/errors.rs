@@ -31,6 +31,7 @@ pub enum ErrorCode {
     InvalidToken,
     TokenExpired,
     HostNotBack,
+    TooManySessions,
     Internal,
 }
 
@@ -64,6 +65,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::HostNotBack => "host_not_back",
+            ErrorCode::TooManySessions => "too_many_sessions",
             ErrorCode::Internal => "internal",
         }
     }
@@ -94,6 +96,9 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "Resume token is not valid".into(),
             ErrorCode::TokenExpired => "Resume token has expired".into(),
             ErrorCode::HostNotBack => "The host has not reconnected yet; retry shortly".into(),
+            ErrorCode::TooManySessions => {
+                "Too many sessions are hosted from your address; end one first".into()
+            }
             ErrorCode::Internal => "Internal error; please retry".into(),
         }
     }

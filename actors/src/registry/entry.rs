@@ -9,6 +9,7 @@ use actix::prelude::*;
 use serde_json::Value;
 
 use super::{Registry, HOST_NOT_BACK_RETRY_MS};
+use crate::address::address_key;
 use crate::code::SessionCode;
 use crate::familiar::{clean_name, Familiar};
 use crate::ids::{SessionKey, UserId};
@@ -73,7 +74,7 @@ pub struct Enter {
     /// The arbiter the connection runs on: a new or restored session's home unless a dedicated
     /// pool is configured.
     pub home: ArbiterHandle,
-    /// The client's address, for the failed-join throttle.
+    /// The client's address, for the failed-join throttle and the sessions-per-address cap.
     pub ip: Option<IpAddr>,
     /// When the frame arrived, for the join latency histogram.
     pub received: Instant,
@@ -108,7 +109,13 @@ impl Registry {
         )
     }
 
-    fn create(&mut self, conn: Conn, home: ArbiterHandle, request: CreateRequest) -> Answer {
+    fn create(
+        &mut self,
+        conn: Conn,
+        home: ArbiterHandle,
+        ip: Option<IpAddr>,
+        request: CreateRequest,
+    ) -> Answer {
         let CreateRequest {
             name,
             username,
@@ -127,6 +134,13 @@ impl Registry {
         {
             return Box::pin(fut::ready(Err(JoinError::PasswordTooLong)));
         }
+        let address = ip.map(address_key);
+        if let Err(cap) = self.hosts_too_many(address) {
+            Metrics::inc(&self.core.metrics.refused, "reason", "sessions_per_ip");
+            return Box::pin(fut::ready(Err(JoinError::TooManySessions(cap))));
+        }
+        // Counted from now, while the password hashes, so a burst of creates cannot pass the cap.
+        self.host_from(address);
         self.pending += 1;
         let hashed = async move {
             match password {
@@ -140,6 +154,7 @@ impl Registry {
                 .then(move |password_hash, act, ctx| -> Answer {
                     act.pending -= 1;
                     if act.shutting_down {
+                        act.host_gone(address);
                         return Box::pin(fut::ready(Err(JoinError::Restarting)));
                     }
                     let limits = &act.core.limits;
@@ -157,7 +172,7 @@ impl Registry {
                         restored: None,
                     };
                     log::info!("session {} created", init.code.short());
-                    let session = act.start_session(init, &home, ctx);
+                    let session = act.start_session(init, address, &home, ctx);
                     let entry = Entry::Create {
                         username,
                         familiar,
@@ -255,7 +270,10 @@ impl Registry {
                 kicked: host.kicked,
             }),
         };
-        let session = self.start_session(init, &home, ctx);
+        // Counted, never refused: the session existed before the restart.
+        let address = ip.map(address_key);
+        self.host_from(address);
+        let session = self.start_session(init, address, &home, ctx);
         log::info!("session {} restored by its host", code.short());
         let entry = Entry::Restore { claims, last_seq };
         self.admit(session, Admit { conn, entry })
@@ -310,7 +328,7 @@ impl Handler<Enter> for Registry {
             return Box::pin(fut::ready(Err(JoinError::Restarting)));
         }
         let answer = match request {
-            Request::Create(create) => self.create(conn, home, create),
+            Request::Create(create) => self.create(conn, home, ip, create),
             Request::Join(join) => self.join(conn, ip, join),
             Request::Resume(resume) => self.resume(conn, home, ip, resume, ctx),
         };

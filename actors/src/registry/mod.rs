@@ -10,6 +10,10 @@
 //!
 //! The route itself is in [`entry`].
 //!
+//! One client address (see [`crate::address`]) hosts at most `max_sessions_per_ip` sessions, so
+//! no one address can take the whole session cap; a host restoring its session after a restart
+//! is counted but never refused for it (the session existed; refusing would end it).
+//!
 //! A session runs on the arbiter of the connection that created (or restored) it, so its host's
 //! frames reach it without a thread hop, or on a dedicated pool of arbiters when one is handed in
 //! at start; either way never on the registry's, so one busy session never delays it. A session
@@ -25,6 +29,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use futures_util::future::join_all;
 
+use crate::address::address_key;
 use crate::code::SessionCode;
 use crate::core::Core;
 use crate::ids::{SessionId, SessionKey};
@@ -48,6 +53,8 @@ struct Filed {
     /// What a resume token must name to reach it.
     id: SessionId,
     addr: Addr<Session>,
+    /// The address key of the host that created (or restored) it, for the per-address cap.
+    host_address: Option<IpAddr>,
 }
 
 /// The registry actor.
@@ -62,8 +69,10 @@ pub struct Registry {
     arbiters: Vec<ArbiterHandle>,
     /// Round-robin position in `arbiters`.
     next_arbiter: usize,
-    /// Failed joins and resumes per client IP this minute, against code guessing.
+    /// Failed joins and resumes per client address this minute, against code guessing.
     failures: HashMap<IpAddr, MinuteWindow>,
+    /// Sessions (and creates waiting for their hash) per host address; no zero entries.
+    hosted: HashMap<IpAddr, usize>,
     /// Codes of sessions that ended for good, so a late resume is "not found", never restored.
     ended: HashMap<SessionCode, Instant>,
     /// Set by [`ShutdownAll`]: no new sessions from then on.
@@ -83,6 +92,7 @@ impl Registry {
             arbiters,
             next_arbiter: 0,
             failures: HashMap::new(),
+            hosted: HashMap::new(),
             ended: HashMap::new(),
             shutting_down: false,
         }
@@ -109,9 +119,38 @@ impl Registry {
         }
     }
 
+    /// `Err(cap)` when `address` already hosts its share of the session cap.
+    fn hosts_too_many(&self, address: Option<IpAddr>) -> Result<(), usize> {
+        let cap = self.core.limits.max_sessions_per_ip;
+        match address.and_then(|a| self.hosted.get(&a)) {
+            Some(&hosted) if cap > 0 && hosted >= cap => Err(cap),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one more session (or pending create) for `address`.
+    fn host_from(&mut self, address: Option<IpAddr>) {
+        if let Some(address) = address {
+            *self.hosted.entry(address).or_default() += 1;
+        }
+    }
+
+    /// Counts one session (or pending create) of `address` gone.
+    fn host_gone(&mut self, address: Option<IpAddr>) {
+        let Some(address) = address else { return };
+        if let Some(hosted) = self.hosted.get_mut(&address) {
+            *hosted = hosted.saturating_sub(1);
+            if *hosted == 0 {
+                self.hosted.remove(&address);
+            }
+        }
+    }
+
+    /// Starts and files a session; `host_address` must already be counted by [`Self::host_from`].
     fn start_session(
         &mut self,
         init: SessionInit,
+        host_address: Option<IpAddr>,
         home: &ArbiterHandle,
         ctx: &mut Context<Self>,
     ) -> Addr<Session> {
@@ -121,27 +160,31 @@ impl Registry {
         let id = session.id().clone();
         let addr = Session::start_in_arbiter(&self.pick_arbiter(home), move |_| session);
         self.core.metrics.sessions_created.inc();
-        self.sessions.insert(
+        let replaced = self.sessions.insert(
             code,
             Filed {
                 key,
                 id,
                 addr: addr.clone(),
+                host_address,
             },
         );
+        if let Some(replaced) = replaced {
+            self.host_gone(replaced.host_address);
+        }
         addr
     }
 
     /// `Some(retry_after_ms)` when `ip` has failed too many joins this minute.
     fn throttled(&mut self, ip: Option<IpAddr>) -> Option<u64> {
         let limit = self.core.limits.join_failures_per_minute;
-        ip.and_then(|ip| self.failures.get_mut(&ip))
+        ip.and_then(|ip| self.failures.get_mut(&address_key(ip)))
             .and_then(|w| w.blocked(limit))
     }
 
     fn record_failure(&mut self, ip: Option<IpAddr>) {
         if let Some(ip) = ip {
-            self.failures.entry(ip).or_default().record();
+            self.failures.entry(address_key(ip)).or_default().record();
         }
     }
 }
@@ -189,7 +232,9 @@ impl Handler<SessionStopped> for Registry {
             .get(&msg.code)
             .is_some_and(|e| e.key == msg.key)
         {
-            self.sessions.remove(&msg.code);
+            if let Some(filed) = self.sessions.remove(&msg.code) {
+                self.host_gone(filed.host_address);
+            }
             if msg.ended {
                 self.ended.insert(msg.code, Instant::now());
             }

@@ -40,6 +40,9 @@ pub enum JoinError {
     /// every socket gets, not by an error that would send the client elsewhere.
     #[error("the relay is restarting")]
     Restarting,
+    /// A `create` from an address that already hosts its share of the session cap.
+    #[error("the address already hosts {0} sessions")]
+    TooManySessions(usize),
 }
 
 impl JoinError {
@@ -70,6 +73,7 @@ impl JoinError {
             JoinError::PasswordTooLong => ErrorCode::PasswordTooLong,
             // Never framed: the connection is closing with `server_restarting`.
             JoinError::Restarting => ErrorCode::Internal,
+            JoinError::TooManySessions(_) => ErrorCode::TooManySessions,
         };
         (ServerMessage::error(code), code)
     }
@@ -86,6 +90,7 @@ impl JoinError {
             JoinError::HostNotBack { .. } => "host_not_back",
             JoinError::PasswordTooLong => "password_too_long",
             JoinError::Restarting => "restarting",
+            JoinError::TooManySessions(_) => "too_many_sessions",
         }
     }
 }

@@ -29,6 +29,9 @@ const RULES: Partial<Record<ErrorCode, ErrorRule>> = {
   kicked: { refuses: true, screen: 'kicked' },
   // No screen of its own: the guest page stays silent, the host page shows the relay's words.
   already_in_session: { refuses: true },
+  // A create from an address that already hosts its share of the relay: asking again only
+  // fails again until one of its sessions ends. The host page shows the relay's words.
+  too_many_sessions: { refuses: true },
   // The relay wants us to slow down: a resume waits and asks again, a join gives up.
   join_throttled: { refuses: true, screen: 'throttled', onResume: 'retry' },
   // The session waits for its host to come back.

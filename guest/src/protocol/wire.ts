@@ -69,7 +69,7 @@ export type PublicSession = { code: string, name: string, participant_count: num
  */
 turn_available: boolean, };
 
-export type ErrorCode = "bad_json" | "not_object" | "missing_type" | "invalid_message" | "binary_not_supported" | "already_in_session" | "session_not_found" | "invalid_password" | "session_full" | "server_full" | "not_host" | "cannot_kick" | "host_cannot_request_offer" | "not_allowed" | "kicked" | "chat_too_long" | "chat_empty" | "password_too_long" | "rate_limited" | "join_throttled" | "invalid_token" | "token_expired" | "host_not_back" | "internal";
+export type ErrorCode = "bad_json" | "not_object" | "missing_type" | "invalid_message" | "binary_not_supported" | "already_in_session" | "session_not_found" | "invalid_password" | "session_full" | "server_full" | "not_host" | "cannot_kick" | "host_cannot_request_offer" | "not_allowed" | "kicked" | "chat_too_long" | "chat_empty" | "password_too_long" | "rate_limited" | "join_throttled" | "invalid_token" | "token_expired" | "host_not_back" | "too_many_sessions" | "internal";
 
 export type JoinFields = { code: string, guest_name?: string, username?: string, password?: string, familiar?: FamiliarInput | null, 
 /**

@@ -30,6 +30,7 @@ const ALL_CODES = Object.keys({
   invalid_token: 0,
   token_expired: 0,
   host_not_back: 0,
+  too_many_sessions: 0,
   internal: 0,
 } satisfies Record<ErrorCode, 0>) as ErrorCode[];
 
@@ -38,7 +39,16 @@ const where = (test: (code: ErrorCode) => unknown) => ALL_CODES.filter(test).sor
 describe('errorRule', () => {
   it('lets the client stop asking only for the refusals', () => {
     expect(where((c) => errorRule(c).refuses)).toEqual(
-      ['already_in_session', 'invalid_password', 'join_throttled', 'kicked', 'server_full', 'session_full', 'session_not_found'],
+      [
+        'already_in_session',
+        'invalid_password',
+        'join_throttled',
+        'kicked',
+        'server_full',
+        'session_full',
+        'session_not_found',
+        'too_many_sessions',
+      ],
     );
   });
 
@@ -66,6 +76,6 @@ describe('errorRule', () => {
     expect(guestNotices).toContain('chat_too_long');
     expect(guestNotices).toContain('rate_limited');
     expect(guestNotices).not.toContain('already_in_session');
-    expect(guestNotices).toHaveLength(ALL_CODES.length - 10);
+    expect(guestNotices).toHaveLength(ALL_CODES.length - 11);
   });
 });
