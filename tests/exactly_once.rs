@@ -345,3 +345,27 @@ async fn a_resume_during_the_drain_is_answered_by_the_restart_notice() {
     assert_eq!(notice["type"], "server_restarting", "{notice}");
     server.stop();
 }
+
+/// A guest resuming before the host's `history` arrived is asked only for what lies above the
+/// host's `last_seq`: the host holds the rest and was asked for it.
+#[tokio::test]
+async fn a_guest_is_not_asked_for_what_the_host_already_holds() {
+    let server = TestServer::start_with(resumable);
+    let [(mut host_ws, created), (mut ana_ws, ana), (mut bo_ws, _bo)] = room(&server).await;
+    ana_ws
+        .send(json!({"type": "chat", "message": "kept by all", "id": "k"}))
+        .await;
+    let kept = seq(&ana_ws.expect("chat").await);
+    host_ws.expect("chat").await;
+    bo_ws.expect("chat").await;
+    let server = restart(server);
+    let mut host_back = resume(&server, &token(&created), Some(kept)).await;
+    assert_eq!(
+        host_back.expect("session_resumed").await["history_after"],
+        0
+    );
+    // The host's history is not sent yet.
+    let mut ana_back = resume(&server, &token(&ana), Some(kept)).await;
+    let resumed = ana_back.expect("session_resumed").await;
+    assert_eq!(resumed["history_after"], kept);
+}

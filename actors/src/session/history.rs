@@ -108,17 +108,18 @@ impl History {
     }
 
     /// What to ask a member resuming with `last_seq` for: `Some(n)` (send the frames above `n`)
-    /// when the relay restarted since that member last heard from it.
-    fn wanted_from(&self, last_seq: u64) -> Option<u64> {
+    /// when the relay restarted since that member last heard from it. `promised` is what
+    /// another member (the host) already holds and was asked for, so no one else sends it too.
+    fn wanted_from(&self, last_seq: u64, promised: u64) -> Option<u64> {
         let below = self.restored_below.filter(|below| last_seq < *below)?;
-        Some(
-            self.held
-                .iter()
-                .filter(|h| h.seq < below)
-                .map(|h| h.seq)
-                .max()
-                .unwrap_or(0),
-        )
+        let held = self
+            .held
+            .iter()
+            .filter(|h| h.seq < below)
+            .map(|h| h.seq)
+            .max()
+            .unwrap_or(0);
+        Some(held.max(promised.min(below - 1)))
     }
 }
 
@@ -165,8 +166,14 @@ impl Session {
     }
 
     /// The `history_after` of a resumed member's welcome; asking marks it as allowed to answer.
+    /// A guest is not asked for what the host holds: the host came back first, was asked for
+    /// everything up to its `last_seq`, and its answer may still be on its way.
     pub(super) fn ask_history(&mut self, seat: Seat, last_seq: Option<u64>) -> Option<u64> {
-        let after = self.history.wanted_from(last_seq?)?;
+        let promised = match self.roster.host() {
+            Some(host) if !seat.is_host() && host.held_through != u64::MAX => host.held_through,
+            _ => 0,
+        };
+        let after = self.history.wanted_from(last_seq?, promised)?;
         self.roster.get_mut(seat).history_asked = true;
         Some(after)
     }
