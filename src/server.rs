@@ -27,10 +27,11 @@ use crate::listener;
 use crate::state::AppState;
 use crate::turn;
 
-/// How many reconnects a second the relay should be asked to take back after a restart: about
-/// half the handshakes per second one 2-vCPU machine serves (docs/benchmarks.md), since each is
-/// also a token check and a seat in a session.
-const RECONNECTS_PER_SEC: u64 = 4_000;
+/// How many reconnects a second the relay asks for after a restart: what it took back after a
+/// crash, when 2,500 clients returned within 250 ms and every one was in within 0.9 s (the chaos
+/// benchmark, docs/benchmarks.md); above the ~8,000 bare handshakes a second one 2-vCPU machine
+/// serves, since resumes arrive spread and each costs little more than a handshake.
+const RECONNECTS_PER_SEC: u64 = 10_000;
 
 /// The shortest spread worth asking for: a few sockets still should not arrive in one instant.
 const MIN_RETRY_JITTER_MS: u64 = 250;
@@ -157,21 +158,23 @@ pub async fn run(
     }
 
     let started = Instant::now();
-    // No new connections from here on: they would only be told to go away.
-    public_handle.pause().await;
-    // Sessions stop first, silently (their members stay in the hosts' tokens); from then on
-    // every create, join and resume is answered by the restart notice, not by an error.
-    let sessions = registry.send(ShutdownAll).await.unwrap_or(0);
+    // Every socket is told first: clients count the hint from the notice, so it goes out
+    // before anything else the drain does (a socket accepted after this is told at once).
     let sockets = state.core.metrics.sockets_live.get().max(0) as u64;
     let notice = restart_notice(state.config.restart_retry_after_ms, sockets);
     state.restarting.send_replace(Some(notice));
+    // No new connections from here on: they would only be told to go away.
+    public_handle.pause().await;
+    // Sessions stop, silently (their members stay in the hosts' tokens); from then on every
+    // create, join and resume is answered by the restart notice, not by an error.
+    let sessions = registry.send(ShutdownAll).await.unwrap_or(0);
     let drain = Duration::from_millis(state.config.shutdown_drain_ms);
     // Sockets close as clients answer the close frames; exit as soon as the last one has.
     while state.core.metrics.sockets_live.get() > 0 && started.elapsed() < drain {
         actix_rt::time::sleep(Duration::from_millis(5)).await;
     }
     log::info!(
-        "shutdown: {sessions} sessions stopped, {sockets} sockets told, {} still open after {} ms",
+        "shutdown: {sockets} sockets told, {sessions} sessions stopped, {} still open after {} ms",
         state.core.metrics.sockets_live.get(),
         started.elapsed().as_millis()
     );

@@ -444,7 +444,7 @@ async fn client(shared: Arc<Shared>, session: usize, slot: usize) -> Received {
     let mut me = Memory::default();
     let mut counter = 0u64;
     let mut failures = 0u32;
-    let mut restart_hint: Option<(u64, u64)> = None;
+    let mut restart_hint: Option<Instant> = None;
     let mut ever_in = false;
     let mut outages_seen = 0usize;
     let phase = super::chat::unit_random(shared.seed, sender as u64);
@@ -516,9 +516,13 @@ async fn client(shared: Arc<Shared>, session: usize, slot: usize) -> Received {
                                 me.hold(&msg, &text);
                             }
                             "server_restarting" => {
-                                restart_hint = msg
-                                    .retry_after_ms
-                                    .map(|ms| (ms, msg.retry_jitter_ms.unwrap_or(1_000)));
+                                // Counted from the notice, as the page counts it, not from the
+                                // close that follows.
+                                restart_hint = msg.retry_after_ms.map(|ms| {
+                                    let spread = msg.retry_jitter_ms.unwrap_or(1_000) as f64;
+                                    let wait = ms + (spread * jitter(sender, outages_seen as u32)) as u64;
+                                    Instant::now() + Duration::from_millis(wait)
+                                });
                             }
                             "token_refreshed" => {
                                 if let Some(t) = msg.resume_token {
@@ -553,12 +557,10 @@ async fn client(shared: Arc<Shared>, session: usize, slot: usize) -> Received {
             }
         }
         // Dropped. Chats that fall due while away are not sent (a person sees "reconnecting").
-        let wait = match restart_hint.take() {
-            Some((ms, spread)) => ms + (spread as f64 * jitter(sender, outages_seen as u32)) as u64,
+        let back_at = restart_hint.take().unwrap_or_else(|| {
             // As the page's first backoff step: 500 ms with equal jitter.
-            None => 250 + (250.0 * jitter(sender, 99)) as u64,
-        };
-        let back_at = Instant::now() + Duration::from_millis(wait);
+            Instant::now() + Duration::from_millis(250 + (250.0 * jitter(sender, 99)) as u64)
+        });
         skip_missed_chats(&shared, phase, &mut counter, back_at);
         tokio::time::sleep_until(back_at).await;
     }
