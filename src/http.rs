@@ -13,6 +13,7 @@ use familiar_actors::code::SessionCode;
 use familiar_actors::registry::Lookup;
 use serde_json::json;
 
+use crate::connection::guard::guarded_payload;
 use crate::connection::Connection;
 use crate::state::AppState;
 
@@ -147,6 +148,7 @@ async fn websocket(
         }
     }
     let ip = client_ip(&state, &req);
+    let body = guarded_payload(&req, body, state.config.max_frame_bytes);
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     Connection::start(state.get_ref().clone(), ip, session, stream);
     Ok(response)
