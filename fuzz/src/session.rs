@@ -353,6 +353,10 @@ impl Episode {
             restart_retry_after: Duration::from_millis(5),
             ..Limits::default()
         };
+        Episode::with_limits(limits)
+    }
+
+    fn with_limits(limits: Limits) -> Episode {
         let relay = Relay::start(&limits);
         Episode {
             limits,
@@ -387,13 +391,13 @@ impl Episode {
                 self.conns[slot] = self.connect(slot);
                 delivered += 1;
             }
-            match rng.weighted(&[85, 8, 1]) {
-                0 => {
-                    let text = self.frame(rng, slot);
-                    self.conns[slot].do_send(Deliver(text));
-                }
-                1 => self.conns[slot].do_send(DropSocket),
-                _ => self.restart().await?,
+            if rng.one_in(300) {
+                self.restart().await?;
+            } else if rng.one_in(12) {
+                self.conns[slot].do_send(DropSocket);
+            } else {
+                let text = self.frame(rng, slot);
+                self.conns[slot].do_send(Deliver(text));
             }
             delivered += 1;
             let _ = self.conns[slot].send(Settle).await;
@@ -473,7 +477,12 @@ fn fill(rng: &mut Rng, world: &World, template: &str) -> String {
     while let Some(start) = rest.find('{') {
         let Some(len) = rest[start..].find('}') else { break };
         let inside = &rest[start + 1..start + len];
-        let Some((what, _)) = inside.split_once(':') else {
+        let placeholder = inside.split_once(':').filter(|(what, name)| {
+            !what.is_empty()
+                && !name.is_empty()
+                && (what.chars().chain(name.chars())).all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+        let Some((what, _)) = placeholder else {
             out.push_str(&rest[..=start]);
             rest = &rest[start + 1..];
             continue;
@@ -537,4 +546,49 @@ fn without_most_passwords(rng: &mut Rng, frame: String) -> String {
         }
         _ => frame,
     }
+}
+
+/// Runs one scripted episode, for the AFL++ target: one step per line, `<slot digit><frame>`
+/// delivers the frame from that client, `<slot digit>` alone drops its socket; placeholders are
+/// filled as in the seeded run. `Err` names the broken invariant.
+pub fn run_script(script: &str) -> Result<(), String> {
+    crate::report::count_panics();
+    let panics = panics_so_far();
+    let outcome = System::new().block_on(async move {
+        let mut rng = Rng::new(0);
+        let mut episode = Episode::with_limits(Limits {
+            max_sessions: 2,
+            max_participants: 3,
+            grace_period: Duration::ZERO,
+            heartbeat_interval: Duration::from_millis(2),
+            ..Limits::default()
+        });
+        episode.conns = (0..4).map(|s| episode.connect(s)).collect();
+        for line in script.lines().take(200) {
+            let mut chars = line.chars();
+            let Some(slot) = chars.next().and_then(|c| c.to_digit(4)) else { continue };
+            let slot = slot as usize;
+            if !episode.conns[slot].connected() {
+                episode.conns[slot] = episode.connect(slot);
+            }
+            let text = chars.as_str();
+            if text.is_empty() {
+                episode.conns[slot].do_send(DropSocket);
+            } else {
+                let filled = fill(&mut rng, &episode.world.borrow(), text);
+                episode.conns[slot].do_send(Deliver(filled));
+            }
+            let _ = episode.conns[slot].send(Settle).await;
+        }
+        for conn in &episode.conns {
+            conn.do_send(DropSocket);
+        }
+        episode.relay.cleared().await?;
+        let first_failure = episode.world.borrow().failures.first().cloned();
+        first_failure.map_or(Ok(()), Err)
+    });
+    if panics_so_far() > panics {
+        return Err(format!("panic: {}", crate::report::last_panic()));
+    }
+    outcome
 }
