@@ -124,7 +124,11 @@ async fn a_fragmented_message_within_the_limit_arrives_whole_even_cut_inside_a_c
 async fn text_that_is_not_utf8_closes_with_1007_whole_or_fragmented() {
     let server = relay();
     let mut whole = server.client().await;
-    write_raw(&mut whole, &frame(TEXT, b"{\"type\":\"chat\",\"message\":\"\xff\"}")).await;
+    write_raw(
+        &mut whole,
+        &frame(TEXT, b"{\"type\":\"chat\",\"message\":\"\xff\"}"),
+    )
+    .await;
     assert_eq!(whole.expect_close().await.0, 1007);
 
     let mut fragmented = server.client().await;

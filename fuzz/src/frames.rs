@@ -77,7 +77,10 @@ pub fn run(inputs: u64, seed: u64) -> Report {
         let chunks = chunked(&mut rng, &stream);
         match guard(|| check(&req, &stream, chunks, limit)) {
             Ok(Ok(kind)) => report.saw(kind),
-            Ok(Err(what)) => report.fail(format!("input {n} (limit {limit}) {:?}: {what}", show(&stream))),
+            Ok(Err(what)) => report.fail(format!(
+                "input {n} (limit {limit}) {:?}: {what}",
+                show(&stream)
+            )),
             Err(panic) => {
                 report.panics += 1;
                 report.fail(format!("input {n} {:?}: panic: {panic}", show(&stream)));
@@ -178,7 +181,9 @@ fn relay_reads(
     let mut cx = Context::from_waker(Waker::noop());
     let mut seen = Vec::new();
     loop {
-        budget = budget.checked_sub(1).ok_or("the frame stream never ended")?;
+        budget = budget
+            .checked_sub(1)
+            .ok_or("the frame stream never ended")?;
         let item = match Pin::new(&mut frames).poll_next(&mut cx) {
             Poll::Pending => continue,
             Poll::Ready(None) => return Ok((seen, "end".into())),
@@ -186,17 +191,24 @@ fn relay_reads(
         };
         let action = frame_action(&item);
         let (next, kind) = match (&item, action) {
-            (Ok(AggregatedMessage::Text(t)), FrameAction::Text) => (Seen::Text(t.to_string()), None),
-            (Ok(AggregatedMessage::Binary(b)), FrameAction::Refuse(_)) => (Seen::Binary(b.to_vec()), None),
+            (Ok(AggregatedMessage::Text(t)), FrameAction::Text) => {
+                (Seen::Text(t.to_string()), None)
+            }
+            (Ok(AggregatedMessage::Binary(b)), FrameAction::Refuse(_)) => {
+                (Seen::Binary(b.to_vec()), None)
+            }
             (Ok(AggregatedMessage::Ping(b)), FrameAction::Pong) => (Seen::Ping(b.to_vec()), None),
-            (Ok(AggregatedMessage::Pong(b)), FrameAction::Nothing) => (Seen::Pong(b.to_vec()), None),
+            (Ok(AggregatedMessage::Pong(b)), FrameAction::Nothing) => {
+                (Seen::Pong(b.to_vec()), None)
+            }
             (Ok(AggregatedMessage::Close(r)), FrameAction::CloseBack) => (
                 Seen::Close(r.as_ref().map(|r| u16::from(r.code))),
                 Some("client_close".to_string()),
             ),
-            (Err(e), FrameAction::Fail(why)) => {
-                (Seen::Fail(why.code), Some(format!("close:{} {}", why.code, error_name(e))))
-            }
+            (Err(e), FrameAction::Fail(why)) => (
+                Seen::Fail(why.code),
+                Some(format!("close:{} {}", why.code, error_name(e))),
+            ),
             (Err(e), FrameAction::Gone) => (Seen::Gone, Some(format!("gone {}", error_name(e)))),
             (item, action) => return Err(format!("{item:?} acted on as {action:?}")),
         };
@@ -206,7 +218,9 @@ fn relay_reads(
             _ => 0,
         };
         if size > limit {
-            return Err(format!("a {size}-byte message passed the {limit}-byte limit"));
+            return Err(format!(
+                "a {size}-byte message passed the {limit}-byte limit"
+            ));
         }
         let ends = next.ends();
         seen.push(next);
@@ -289,7 +303,11 @@ impl Frame {
     fn new(rng: &mut Rng, fin: bool, opcode: u8, payload: Vec<u8>) -> Self {
         Frame {
             fin,
-            rsv: if rng.one_in(40) { rng.range(1, 7) as u8 } else { 0 },
+            rsv: if rng.one_in(40) {
+                rng.range(1, 7) as u8
+            } else {
+                0
+            },
             opcode,
             masked: !rng.one_in(40),
             mask: if rng.one_in(8) {
@@ -337,7 +355,10 @@ impl Frame {
 /// A byte stream of 1–8 messages and control frames, sometimes mutated, sometimes noise.
 pub fn byte_stream(rng: &mut Rng, limit: usize) -> Vec<u8> {
     if rng.one_in(25) {
-        let mut noise = { let n = rng.below(300); rng.bytes(n) };
+        let mut noise = {
+            let n = rng.below(300);
+            rng.bytes(n)
+        };
         if rng.one_in(2) && !noise.is_empty() {
             noise[0] = 0x81;
         }
@@ -371,7 +392,13 @@ fn text_payload(rng: &mut Rng) -> Vec<u8> {
     let mut bytes = text.into_bytes();
     if rng.one_in(20) {
         // Not UTF-8: a lone continuation byte, a truncated sequence, an overlong form.
-        const NOT_UTF8: [&[u8]; 5] = [&[0x80], &[0xe2, 0x82], &[0xc0, 0xaf], &[0xff], &[0xed, 0xa0, 0x80]];
+        const NOT_UTF8: [&[u8]; 5] = [
+            &[0x80],
+            &[0xe2, 0x82],
+            &[0xc0, 0xaf],
+            &[0xff],
+            &[0xed, 0xa0, 0x80],
+        ];
         let bad = *rng.pick(&NOT_UTF8);
         let at = rng.below(bytes.len() + 1);
         bytes.splice(at..at, bad.iter().copied());
@@ -407,7 +434,10 @@ fn message(rng: &mut Rng, limit: usize, frames: &mut Vec<Frame>) {
         }
         // Binary, whole or fragmented.
         2 => {
-            let payload = { let n = rng.below(200); rng.bytes(n) };
+            let payload = {
+                let n = rng.below(200);
+                rng.bytes(n)
+            };
             if rng.one_in(2) {
                 frames.push(Frame::new(rng, true, 2, payload));
             } else {
@@ -416,7 +446,11 @@ fn message(rng: &mut Rng, limit: usize, frames: &mut Vec<Frame>) {
         }
         // Ping or pong, now and then over the 125-byte control limit.
         3 => {
-            let len = if rng.one_in(8) { rng.range(120, 140) } else { rng.below(20) };
+            let len = if rng.one_in(8) {
+                rng.range(120, 140)
+            } else {
+                rng.below(20)
+            };
             let payload = rng.bytes(len);
             let opcode = if rng.one_in(2) { 9 } else { 10 };
             frames.push(Frame::new(rng, true, opcode, payload));
@@ -441,7 +475,10 @@ fn message(rng: &mut Rng, limit: usize, frames: &mut Vec<Frame>) {
                 1 << 63,
                 u64::MAX,
             ]);
-            let tail = { let n = rng.below(64); rng.bytes(n) };
+            let tail = {
+                let n = rng.below(64);
+                rng.bytes(n)
+            };
             let opcode = *rng.pick(&[1, 2, 0, 9]);
             let mut f = Frame::new(rng, true, opcode, tail);
             f.declared = Some(declared);
@@ -457,7 +494,10 @@ fn message(rng: &mut Rng, limit: usize, frames: &mut Vec<Frame>) {
         // A reserved opcode.
         8 => {
             let opcode = *rng.pick(&[3, 4, 5, 6, 7, 11, 12, 13, 14, 15]);
-            let payload = { let n = rng.below(10); rng.bytes(n) };
+            let payload = {
+                let n = rng.below(10);
+                rng.bytes(n)
+            };
             frames.push(Frame::new(rng, true, opcode, payload));
         }
         // A length that lies about the payload.
@@ -465,7 +505,11 @@ fn message(rng: &mut Rng, limit: usize, frames: &mut Vec<Frame>) {
             let payload = text_payload(rng);
             let mut f = Frame::new(rng, true, 1, payload);
             let real = f.payload.len() as u64;
-            f.declared = Some(if rng.one_in(2) { real + rng.range(1, 9) as u64 } else { real.saturating_sub(rng.range(1, 9) as u64) });
+            f.declared = Some(if rng.one_in(2) {
+                real + rng.range(1, 9) as u64
+            } else {
+                real.saturating_sub(rng.range(1, 9) as u64)
+            });
             frames.push(f);
         }
     }
@@ -475,7 +519,9 @@ fn message(rng: &mut Rng, limit: usize, frames: &mut Vec<Frame>) {
 /// sometimes with a ping between fragments or a second message started in the middle.
 fn fragments(rng: &mut Rng, opcode: u8, payload: Vec<u8>, frames: &mut Vec<Frame>) {
     let pieces = rng.range(2, 5);
-    let mut cuts: Vec<usize> = (0..pieces - 1).map(|_| rng.below(payload.len() + 1)).collect();
+    let mut cuts: Vec<usize> = (0..pieces - 1)
+        .map(|_| rng.below(payload.len() + 1))
+        .collect();
     cuts.sort_unstable();
     let mut bounds = vec![0];
     bounds.extend(cuts);
@@ -486,7 +532,10 @@ fn fragments(rng: &mut Rng, opcode: u8, payload: Vec<u8>, frames: &mut Vec<Frame
         let op = if first { opcode } else { 0 };
         frames.push(Frame::new(rng, last, op, payload[w[0]..w[1]].to_vec()));
         if !last && rng.one_in(5) {
-            let ping = { let n = rng.below(8); rng.bytes(n) };
+            let ping = {
+                let n = rng.below(8);
+                rng.bytes(n)
+            };
             frames.push(Frame::new(rng, true, 9, ping));
         }
         if !last && rng.one_in(30) {
@@ -563,7 +612,12 @@ pub fn reference(stream: &[u8], limit: usize) -> Vec<Seen> {
             out.push(Seen::Fail(1009));
             return out;
         }
-        let mask = [rest[header], rest[header + 1], rest[header + 2], rest[header + 3]];
+        let mask = [
+            rest[header],
+            rest[header + 1],
+            rest[header + 2],
+            rest[header + 3],
+        ];
         header += 4;
         let len = len as usize;
         if rest.len() < header + len {
@@ -606,7 +660,7 @@ pub fn reference(stream: &[u8], limit: usize) -> Vec<Seen> {
                 Err(_) => Seen::Fail(1007),
             },
             (_, Some((_, data))) => Seen::Binary(data),
-            (0 | 1 | 2, None) => continue,
+            (0..=2, None) => continue,
             (9, None) => Seen::Ping(payload),
             (10, None) => Seen::Pong(payload),
             (_, None) => match close_code(&payload) {

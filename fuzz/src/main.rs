@@ -38,12 +38,18 @@ fn main() -> ExitCode {
             },
             "--verbose" | "-v" => verbose = true,
             "--help" | "-h" => {
-                println!("familiar-fuzz [{}…] [--inputs N] [--seed S] [--verbose]", TARGETS.join("|"));
+                println!(
+                    "familiar-fuzz [{}…] [--inputs N] [--seed S] [--verbose]",
+                    TARGETS.join("|")
+                );
                 return ExitCode::SUCCESS;
             }
             name if TARGETS.contains(&name) => targets.push(name.to_string()),
             other => {
-                eprintln!("unknown argument {other:?}; targets: {}", TARGETS.join(", "));
+                eprintln!(
+                    "unknown argument {other:?}; targets: {}",
+                    TARGETS.join(", ")
+                );
                 return ExitCode::from(2);
             }
         }
@@ -59,7 +65,9 @@ fn main() -> ExitCode {
     println!("seed {seed}, {inputs} inputs per target\n");
     let mut reports = Vec::new();
     for name in &targets {
-        let Some(report) = run(name, inputs, seed) else { continue };
+        let Some(report) = run(name, inputs, seed) else {
+            continue;
+        };
         println!(
             "{name}: {} {} in {:.1} s, {} kinds, {} panics, {} failures",
             report.inputs,

@@ -188,6 +188,14 @@ fn mutate_value(rng: &mut Rng, value: &mut Value) {
     }
 }
 
+const JSON_TOKENS: [&str; 9] = ["{", "}", "[", "]", ",", ":", "\"", "\\", "\\u"];
+const SPACES: [&str; 6] = [" ", "\n", "\t", "\r", "\u{feff}", "\u{a0}"];
+const TAILS: [&str; 6] = [" x", "}", "]", "\0", " ", "{}"];
+
+fn pick_str(rng: &mut Rng, items: &[&'static str]) -> &'static str {
+    items[rng.below(items.len())]
+}
+
 /// Text-level changes a JSON writer never makes.
 pub fn mutate_text(rng: &mut Rng, text: &str) -> String {
     let mut s = text.to_string();
@@ -199,14 +207,14 @@ pub fn mutate_text(rng: &mut Rng, text: &str) -> String {
             2 => s = s.replacen('{', r#"{"type":"webrtc_ice","candidate":1,"#, 1),
             3 => s.insert_str(at, r#""\ud800""#),
             4 => s.insert_str(at, "1e400"),
-            5 => s.insert_str(at, *rng.pick(&["{", "}", "[", "]", ",", ":", "\"", "\\", "\\u"])),
-            6 => s.insert_str(at, *rng.pick(&[" ", "\n", "\t", "\r", "\u{feff}", "\u{a0}"])),
+            5 => s.insert_str(at, pick_str(rng, &JSON_TOKENS)),
+            6 => s.insert_str(at, pick_str(rng, &SPACES)),
             7 => s.truncate(at),
             8 => {
                 let end = char_boundary(&s, at + rng.below(12));
                 s.replace_range(at..end, "");
             }
-            9 => s.push_str(*rng.pick(&[" x", "}", "]", "\0", " ", "{}"])),
+            9 => s.push_str(pick_str(rng, &TAILS)),
             10 => s = s.replacen(':', ": ", rng.range(1, 4)),
             11 => s = s.replacen("webrtc_", r#"webrtc\u005f"#, 1),
             12 => {
@@ -215,7 +223,10 @@ pub fn mutate_text(rng: &mut Rng, text: &str) -> String {
                 let span = s[at..end].to_string();
                 s.insert_str(end, &span);
             }
-            _ => s.insert(at, char::from_u32(rng.range(0, 0x10ffff) as u32).unwrap_or('\u{fffd}')),
+            _ => s.insert(
+                at,
+                char::from_u32(rng.range(0, 0x10ffff) as u32).unwrap_or('\u{fffd}'),
+            ),
         }
     }
     s

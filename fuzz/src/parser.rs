@@ -14,9 +14,7 @@
 
 use std::time::Instant;
 
-use familiar_actors::protocol::{
-    parse_client_message, ClientMessage, ParseError, CLIENT_TYPES,
-};
+use familiar_actors::protocol::{parse_client_message, ClientMessage, ParseError, CLIENT_TYPES};
 use serde_json::Value;
 
 use crate::mutate::{mutate_json, mutate_text, random_text, random_value};
@@ -37,7 +35,10 @@ pub fn run(inputs: u64, seed: u64) -> Report {
             Ok(Err(what)) => report.fail(format!("input {n} {:?}: {what}", show(text.as_bytes()))),
             Err(panic) => {
                 report.panics += 1;
-                report.fail(format!("input {n} {:?}: panic: {panic}", show(text.as_bytes())));
+                report.fail(format!(
+                    "input {n} {:?}: panic: {panic}",
+                    show(text.as_bytes())
+                ));
             }
         }
         report.inputs += 1;
@@ -104,7 +105,9 @@ pub fn check(text: &str) -> Result<String, String> {
                     ParseError::UnknownType(t) if !CLIENT_TYPES.contains(&t.as_str()) => {
                         Ok("ignored:unknown_type".into())
                     }
-                    other => Err(format!("{other:?} has no error code and is no documented ignore")),
+                    other => Err(format!(
+                        "{other:?} has no error code and is no documented ignore"
+                    )),
                 },
             }
         }
@@ -160,12 +163,19 @@ fn canon(outcome: &Result<ClientMessage, ParseError>) -> Result<String, ParseErr
 /// A parsed message against serde_json's reading of the same frame.
 fn agrees_with_value(msg: &ClientMessage, v: &Value) -> Result<(), String> {
     if v["type"].as_str() != Some(msg.kind()) {
-        return Err(format!("kind {} but the frame's type is {}", msg.kind(), v["type"]));
+        return Err(format!(
+            "kind {} but the frame's type is {}",
+            msg.kind(),
+            v["type"]
+        ));
     }
     let same_payload = |raw: &str, field: &str| {
         let relayed: Value = serde_json::from_str(raw).map_err(|e| format!("{field}: {e}"))?;
         if relayed != v[field] {
-            return Err(format!("{field} relayed as {relayed} but the frame has {}", v[field]));
+            return Err(format!(
+                "{field} relayed as {relayed} but the frame has {}",
+                v[field]
+            ));
         }
         Ok(())
     };
@@ -190,10 +200,8 @@ fn agrees_with_value(msg: &ClientMessage, v: &Value) -> Result<(), String> {
             }
         }
         ClientMessage::WebrtcAnswer { sdp } => same_payload(sdp.get(), "sdp")?,
-        ClientMessage::Chat { message } => {
-            if v["message"].as_str().unwrap_or("") != message {
-                return Err(format!("chat {message:?}, frame {}", v["message"]));
-            }
+        ClientMessage::Chat { message } if v["message"].as_str().unwrap_or("") != message => {
+            return Err(format!("chat {message:?}, frame {}", v["message"]));
         }
         _ => {}
     }

@@ -306,7 +306,9 @@ pub fn value_for(field: &str) -> Value {
         "is_playing" | "connected" => json!(true),
         "position_ms" => json!(1500.5),
         "sdp" => json!({"type": "offer", "sdp": "v=0\r\n"}),
-        "candidate" => json!({"candidate": "candidate:1 1 udp 1 10.0.0.2 5000 typ host", "sdpMid": "0"}),
+        "candidate" => {
+            json!({"candidate": "candidate:1 1 udp 1 10.0.0.2 5000 typ host", "sdpMid": "0"})
+        }
         "kind" => json!("cheer"),
         "path" => json!("direct"),
         "password" => json!("pw"),
@@ -325,7 +327,10 @@ mod tests {
             assert!(*n > 0, "no frames from {source}");
         }
         assert!(corpus.sources.iter().any(|(s, _)| s.contains("golden")));
-        assert!(corpus.sources.iter().any(|(s, _)| s.contains("protocol.md")));
+        assert!(corpus
+            .sources
+            .iter()
+            .any(|(s, _)| s.contains("protocol.md")));
     }
 
     #[test]

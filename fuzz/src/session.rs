@@ -7,7 +7,7 @@
 //! over, which members resume into.
 //!
 //! Each connection is a stand-in actor that does what the relay's connection does with a frame
-//! (`parse_client_message`, `entry_request`, the registry's `Enter`, `Command`, `Leave`,
+//! (`parse_client_message`, the relay's own `route`, the registry's `Enter`, `Command`, `Leave`,
 //! `Disconnected` when its socket goes) and checks what it receives. An input is one message
 //! delivered: a client frame or a dropped socket. Checked:
 //! - no panic, in the driver or in any actor;
@@ -32,11 +32,11 @@ use familiar_actors::ids::{ConnId, SessionKey};
 use familiar_actors::limits::Limits;
 use familiar_actors::metrics::Metrics;
 use familiar_actors::outbound::{Conn, Outbound};
-use familiar_actors::protocol::{parse_client_message, ClientMessage};
+use familiar_actors::protocol::parse_client_message;
 use familiar_actors::registry::{CountSessions, Enter, Registry, ShutdownAll};
 use familiar_actors::session::{Command, Disconnected, Leave, Session};
 use familiar_actors::token::TokenSigner;
-use familiar_sessions::connection::entry_request;
+use familiar_sessions::connection::{route, Route};
 use serde_json::Value;
 
 use crate::mutate::{awkward_value, mutate_json, mutate_text};
@@ -60,7 +60,9 @@ pub fn run(inputs: u64, seed: u64) -> Report {
             let budget = (inputs - report.inputs).min(400);
             let mut rng = Rng::for_input(seed, episode);
             let panics = panics_so_far();
-            let outcome = Episode::new(&mut rng).run(&mut rng, budget, &mut report).await;
+            let outcome = Episode::new(&mut rng)
+                .run(&mut rng, budget, &mut report)
+                .await;
             if let Err(what) = outcome {
                 report.fail(format!("episode {episode} (seed {seed}): {what}"));
             }
@@ -112,16 +114,21 @@ impl World {
     /// Checks one frame a member received and learns from it.
     fn receive(&mut self, slot: usize, text: &str) {
         let Ok(v) = serde_json::from_str::<Value>(text) else {
-            return self.failures.push(format!("slot {slot} got a frame that is not JSON: {text:?}"));
+            return self.failures.push(format!(
+                "slot {slot} got a frame that is not JSON: {text:?}"
+            ));
         };
         let Some(kind) = v.get("type").and_then(Value::as_str) else {
-            return self.failures.push(format!("slot {slot} got a frame without a string type: {text:?}"));
+            return self.failures.push(format!(
+                "slot {slot} got a frame without a string type: {text:?}"
+            ));
         };
         if kind == "error" {
             let code = v["code"].as_str().unwrap_or("");
             let message = v["message"].as_str().unwrap_or("");
             if code.is_empty() || message.is_empty() {
-                self.failures.push(format!("an error without code or message: {text}"));
+                self.failures
+                    .push(format!("an error without code or message: {text}"));
             }
             self.saw(format!("recv:error:{code}"));
         } else {
@@ -176,7 +183,9 @@ impl Handler<Outbound> for FakeConn {
         match out {
             Outbound::Frame(text) => self.world.borrow_mut().receive(self.slot, &text),
             Outbound::Close(why) => {
-                self.world.borrow_mut().saw(format!("close:{} {}", why.code, why.label));
+                self.world
+                    .borrow_mut()
+                    .saw(format!("close:{} {}", why.code, why.label));
                 // The client answers the close at once; the socket is gone.
                 self.closing = true;
                 ctx.stop();
@@ -208,10 +217,12 @@ impl Handler<Deliver> for FakeConn {
         };
         self.world.borrow_mut().saw(format!("sent:{}", msg.kind()));
         let received = Instant::now();
-        let request = match entry_request(msg) {
-            Ok(request) => request,
-            Err(ClientMessage::Leave {}) => {
-                let Some((_, session)) = self.membership.take() else { return };
+        let request = match route(msg) {
+            Route::Enter(request) => request,
+            Route::Leave => {
+                let Some((_, session)) = self.membership.take() else {
+                    return;
+                };
                 let id = self.id;
                 ctx.wait(
                     async move {
@@ -221,7 +232,7 @@ impl Handler<Deliver> for FakeConn {
                 );
                 return;
             }
-            Err(other) => {
+            Route::Session(other) => {
                 if let Some((_, session)) = &self.membership {
                     session.do_send(Command {
                         from: self.id,
@@ -246,19 +257,21 @@ impl Handler<Deliver> for FakeConn {
             request,
         };
         let registry = self.registry.clone();
-        ctx.wait(async move { registry.send(enter).await }.into_actor(self).map(
-            |answer, act, _| {
-                let kind = match answer {
-                    Ok(Ok(m)) => {
-                        act.membership = Some((m.key, m.session));
-                        "entered".to_string()
-                    }
-                    Ok(Err(e)) => format!("refused:{}", e.outcome()),
-                    Err(_) => "registry gone".to_string(),
-                };
-                act.world.borrow_mut().saw(kind);
-            },
-        ));
+        ctx.wait(
+            async move { registry.send(enter).await }
+                .into_actor(self)
+                .map(|answer, act, _| {
+                    let kind = match answer {
+                        Ok(Ok(m)) => {
+                            act.membership = Some((m.key, m.session));
+                            "entered".to_string()
+                        }
+                        Ok(Err(e)) => format!("refused:{}", e.outcome()),
+                        Err(_) => "registry gone".to_string(),
+                    };
+                    act.world.borrow_mut().saw(kind);
+                }),
+        );
     }
 }
 
@@ -308,7 +321,11 @@ impl Relay {
     async fn cleared(&self) -> Result<(), String> {
         let until = Instant::now() + CLEAR_WITHIN;
         loop {
-            let codes = self.registry.send(CountSessions).await.unwrap_or(usize::MAX);
+            let codes = self
+                .registry
+                .send(CountSessions)
+                .await
+                .unwrap_or(usize::MAX);
             let sessions = self.metrics.sessions_live.get();
             let participants = self.metrics.participants_live.get();
             if codes == 0 && sessions == 0 && participants == 0 {
@@ -403,7 +420,10 @@ impl Episode {
             let _ = self.conns[slot].send(Settle).await;
             let live = self.relay.metrics.sessions_live.get();
             if live > self.limits.max_sessions as i64 {
-                return Err(format!("{live} sessions live, over the cap of {}", self.limits.max_sessions));
+                return Err(format!(
+                    "{live} sessions live, over the cap of {}",
+                    self.limits.max_sessions
+                ));
             }
         }
         // Everyone goes, by `leave` or by a dropped socket.
@@ -430,7 +450,10 @@ impl Episode {
     /// same secret comes up; the old one must have cleared.
     async fn restart(&mut self) -> Result<(), String> {
         let _ = self.relay.registry.send(ShutdownAll).await;
-        self.relay.cleared().await.map_err(|e| format!("at a restart: {e}"))?;
+        self.relay
+            .cleared()
+            .await
+            .map_err(|e| format!("at a restart: {e}"))?;
         self.relay = Relay::start(&self.limits);
         for conn in &self.conns {
             conn.do_send(DropSocket);
@@ -475,12 +498,15 @@ fn fill(rng: &mut Rng, world: &World, template: &str) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else { break };
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
         let inside = &rest[start + 1..start + len];
         let placeholder = inside.split_once(':').filter(|(what, name)| {
             !what.is_empty()
                 && !name.is_empty()
-                && (what.chars().chain(name.chars())).all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && (what.chars().chain(name.chars()))
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         });
         let Some((what, _)) = placeholder else {
             out.push_str(&rest[..=start]);
@@ -518,7 +544,9 @@ fn fill(rng: &mut Rng, world: &World, template: &str) -> String {
         if quoted_number {
             out.pop();
             out.push_str(&value);
-            rest = rest[start + len + 1..].strip_prefix('"').unwrap_or(&rest[start + len + 1..]);
+            rest = rest[start + len + 1..]
+                .strip_prefix('"')
+                .unwrap_or(&rest[start + len + 1..]);
         } else {
             out.push_str(&json_string_body(&value));
             rest = &rest[start + len + 1..];
@@ -566,7 +594,9 @@ pub fn run_script(script: &str) -> Result<(), String> {
         episode.conns = (0..4).map(|s| episode.connect(s)).collect();
         for line in script.lines().take(200) {
             let mut chars = line.chars();
-            let Some(slot) = chars.next().and_then(|c| c.to_digit(4)) else { continue };
+            let Some(slot) = chars.next().and_then(|c| c.to_digit(4)) else {
+                continue;
+            };
             let slot = slot as usize;
             if !episode.conns[slot].connected() {
                 episode.conns[slot] = episode.connect(slot);

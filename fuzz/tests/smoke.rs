@@ -25,7 +25,13 @@ fn frames_smoke_run_holds_every_invariant() {
     let report = frames::run(1_500, 7);
     assert_eq!(report.inputs, 1_500);
     assert_clean(&report, 10);
-    for close in ["close:1002", "close:1007", "close:1009", "client_close", "end"] {
+    for close in [
+        "close:1002",
+        "close:1007",
+        "close:1009",
+        "client_close",
+        "end",
+    ] {
         assert!(has(&report, close), "no {close} in\n{}", report.details());
     }
 }
@@ -34,7 +40,13 @@ fn frames_smoke_run_holds_every_invariant() {
 fn parser_smoke_run_holds_every_invariant() {
     let report = parser::run(3_000, 7);
     assert_clean(&report, 20);
-    for kind in ["ok:chat", "ok:webrtc_ice", "err:bad_json", "err:invalid_message", "ignored:unknown_type"] {
+    for kind in [
+        "ok:chat",
+        "ok:webrtc_ice",
+        "err:bad_json",
+        "err:invalid_message",
+        "ignored:unknown_type",
+    ] {
         assert!(has(&report, kind), "no {kind} in\n{}", report.details());
     }
 }
@@ -44,7 +56,13 @@ fn session_smoke_run_holds_every_invariant() {
     let report = session::run(4_000, 7);
     assert!(report.inputs >= 4_000);
     assert_clean(&report, 25);
-    for kind in ["entered", "recv:session_created", "recv:session_joined", "recv:chat", "recv:error:"] {
+    for kind in [
+        "entered",
+        "recv:session_created",
+        "recv:session_joined",
+        "recv:chat",
+        "recv:error:",
+    ] {
         assert!(has(&report, kind), "no {kind} in\n{}", report.details());
     }
 }
@@ -52,7 +70,12 @@ fn session_smoke_run_holds_every_invariant() {
 /// A masked frame, as a client sends it.
 fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![first, 0x80 | payload.len() as u8, 9, 8, 7, 6];
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ [9, 8, 7, 6][i % 4]));
+    out.extend(
+        payload
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ [9, 8, 7, 6][i % 4]),
+    );
     out
 }
 
@@ -64,7 +87,11 @@ fn the_reference_decoder_reads_rfc_6455() {
     stream.extend(frame(0x88, &[0x03, 0xe8]));
     assert_eq!(
         reference(&stream, 1024),
-        vec![Seen::Ping(b"p".to_vec()), Seen::Text("hé".into()), Seen::Close(Some(1000))]
+        vec![
+            Seen::Ping(b"p".to_vec()),
+            Seen::Text("hé".into()),
+            Seen::Close(Some(1000))
+        ]
     );
     // Unmasked, reserved bits, a lone continuation, an oversize header: each refused.
     assert_eq!(reference(&[0x81, 0x01, b'x'], 1024), vec![Seen::Fail(1002)]);
@@ -72,7 +99,10 @@ fn the_reference_decoder_reads_rfc_6455() {
     assert_eq!(reference(&frame(0x80, b"x"), 1024), vec![Seen::Fail(1002)]);
     let huge = [0x81, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4];
     assert_eq!(reference(&huge, 1024), vec![Seen::Fail(1009)]);
-    assert_eq!(reference(&frame(0x81, b"\xff"), 1024), vec![Seen::Fail(1007)]);
+    assert_eq!(
+        reference(&frame(0x81, b"\xff"), 1024),
+        vec![Seen::Fail(1007)]
+    );
 }
 
 #[test]
@@ -81,11 +111,26 @@ fn agreement_allows_only_dropping_good_frames_before_a_real_error() {
     let expected = vec![text.clone(), Seen::Fail(1009)];
     assert!(agrees(&expected, &expected));
     assert!(agrees(&[Seen::Fail(1009)], &expected));
-    assert!(!agrees(&[Seen::Fail(1002)], &expected), "a code naming no error");
-    assert!(!agrees(&[Seen::Text("b".into()), Seen::Fail(1009)], &expected), "an invented item");
-    assert!(!agrees(&[text.clone()], &expected), "an error ignored");
-    assert!(!agrees(&[Seen::Gone], &expected), "a bad frame taken for a vanished peer");
-    assert!(!agrees(&[text.clone(), Seen::Fail(1002)], &[text]), "an error where there is none");
+    assert!(
+        !agrees(&[Seen::Fail(1002)], &expected),
+        "a code naming no error"
+    );
+    assert!(
+        !agrees(&[Seen::Text("b".into()), Seen::Fail(1009)], &expected),
+        "an invented item"
+    );
+    assert!(
+        !agrees(std::slice::from_ref(&text), &expected),
+        "an error ignored"
+    );
+    assert!(
+        !agrees(&[Seen::Gone], &expected),
+        "a bad frame taken for a vanished peer"
+    );
+    assert!(
+        !agrees(&[text.clone(), Seen::Fail(1002)], &[text]),
+        "an error where there is none"
+    );
 }
 
 #[test]
@@ -93,5 +138,8 @@ fn the_parser_check_refuses_what_breaks_an_invariant() {
     // A frame the parser accepts is checked against serde_json's reading: it must be JSON.
     assert!(parser::check(r#"{"type":"chat","message":"hi"}"#).is_ok());
     assert_eq!(parser::check("{").unwrap(), "err:bad_json");
-    assert_eq!(parser::check(r#"{"type":"dance"}"#).unwrap(), "ignored:unknown_type");
+    assert_eq!(
+        parser::check(r#"{"type":"dance"}"#).unwrap(),
+        "ignored:unknown_type"
+    );
 }

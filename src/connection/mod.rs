@@ -154,10 +154,10 @@ impl Connection {
     }
 
     fn dispatch(&mut self, msg: ClientMessage, received: Instant, ctx: &mut Context<Self>) {
-        let request = match entry_request(msg) {
-            Ok(request) => request,
-            Err(ClientMessage::Leave {}) => return self.leave(ctx),
-            Err(other) => {
+        let request = match route(msg) {
+            Route::Enter(request) => request,
+            Route::Leave => return self.leave(ctx),
+            Route::Session(other) => {
                 if let Some(m) = &self.membership {
                     m.session.do_send(Command {
                         from: self.id,
@@ -257,10 +257,20 @@ impl Connection {
     }
 }
 
-/// `create`, `join`, `join_guest` and `resume` as the registry takes them; any other message
-/// back as it was. Public so the session fuzzer enters sessions exactly as a connection does.
-pub fn entry_request(msg: ClientMessage) -> Result<Request, ClientMessage> {
-    Ok(match msg {
+/// Where a client message goes.
+pub enum Route {
+    /// `create`, `join`, `join_guest`, `resume`: to the registry, as it takes them.
+    Enter(Request),
+    /// `leave`.
+    Leave,
+    /// Anything else: to the session, if the connection is in one.
+    Session(ClientMessage),
+}
+
+/// Routes a client message as a connection does; public so the session fuzzer drives the
+/// registry and sessions exactly the same way.
+pub fn route(msg: ClientMessage) -> Route {
+    Route::Enter(match msg {
         ClientMessage::Create {
             name,
             username,
@@ -279,7 +289,8 @@ pub fn entry_request(msg: ClientMessage) -> Result<Request, ClientMessage> {
         ClientMessage::Resume { token, last_seq } => {
             Request::Resume(ResumeRequest { token, last_seq })
         }
-        other => return Err(other),
+        ClientMessage::Leave {} => return Route::Leave,
+        other => return Route::Session(other),
     })
 }
 
