@@ -28,10 +28,13 @@ pub const TARGETS: &[&str] = &["frames", "parser", "session"];
 
 /// Runs target `name` for `inputs` inputs from `seed`.
 pub fn run(name: &str, inputs: u64, seed: u64) -> Option<Report> {
-    match name {
-        "frames" => Some(frames::run(inputs, seed)),
-        "parser" => Some(parser::run(inputs, seed)),
-        "session" => Some(session::run(inputs, seed)),
-        _ => None,
-    }
+    let cpu = report::cpu_time();
+    let mut report = match name {
+        "frames" => frames::run(inputs, seed),
+        "parser" => parser::run(inputs, seed),
+        "session" => session::run(inputs, seed),
+        _ => return None,
+    };
+    report.cpu = report::cpu_time().saturating_sub(cpu);
+    Some(report)
 }

@@ -20,6 +20,9 @@ pub struct Report {
     pub unit: &'static str,
     pub inputs: u64,
     pub elapsed: Duration,
+    /// CPU time the process used meanwhile (all its threads): on a shared machine the rate per
+    /// CPU second says more than the rate per second.
+    pub cpu: Duration,
     /// Outcome kind → how often it was seen.
     pub kinds: BTreeMap<String, u64>,
     pub panics: u64,
@@ -35,6 +38,7 @@ impl Report {
             unit,
             inputs: 0,
             elapsed: Duration::ZERO,
+            cpu: Duration::ZERO,
             kinds: BTreeMap::new(),
             panics: 0,
             failures: Vec::new(),
@@ -84,18 +88,30 @@ impl Report {
 /// The table for a set of reports.
 pub fn table(reports: &[Report]) -> String {
     let mut out = format!(
-        "{:<8} {:<22} {:>10} {:>8} {:>10} {:>6} {:>6} {:>7} {:>8}\n",
-        "target", "input", "inputs", "seconds", "inputs/s", "kinds", "errors", "panics", "failures"
+        "{:<8} {:<18} {:>9} {:>7} {:>6} {:>9} {:>9} {:>5} {:>6} {:>6} {:>8}\n",
+        "target",
+        "input",
+        "inputs",
+        "seconds",
+        "cpu s",
+        "inputs/s",
+        "per cpu s",
+        "kinds",
+        "errors",
+        "panics",
+        "failures"
     );
     for r in reports {
         let _ = writeln!(
             out,
-            "{:<8} {:<22} {:>10} {:>8.1} {:>10.0} {:>6} {:>6} {:>7} {:>8}",
+            "{:<8} {:<18} {:>9} {:>7.1} {:>6.1} {:>9.0} {:>9.0} {:>5} {:>6} {:>6} {:>8}",
             r.target,
             r.unit,
             r.inputs,
             r.elapsed.as_secs_f64(),
+            r.cpu.as_secs_f64(),
             r.rate(),
+            r.inputs as f64 / r.cpu.as_secs_f64().max(1e-9),
             r.kinds.len(),
             r.kinds_with("err:") + r.kinds_with("close:"),
             r.panics,
@@ -103,6 +119,25 @@ pub fn table(reports: &[Report]) -> String {
         );
     }
     out
+}
+
+/// The CPU time (user and system, every thread) this process has used, from `/proc/self/stat`
+/// (in clock ticks of 10 ms, Linux's `USER_HZ`); zero where that file does not exist.
+pub fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 static PANICS: AtomicU64 = AtomicU64::new(0);
