@@ -1,11 +1,13 @@
 //! `familiar-fuzz`: runs the fuzz targets and prints their figures.
 //!
 //!   familiar-fuzz [TARGET…] [--inputs N] [--seed S] [--verbose]
+//!   familiar-fuzz --write-seeds DIR
 //!
 //! TARGETs: `frames`, `parser`, `session` (default: all three). `--inputs` per target (default
 //! 1,000,000; for `session` an input is one message delivered). `--seed` picks the run (default
 //! 1); the same seed makes the same inputs. `--verbose` lists every outcome kind with its count.
 //! Exits 1 when any target found a panic or a broken invariant, and prints those inputs.
+//! `--write-seeds` writes the seed corpus as AFL++ input files, one folder per target.
 
 use std::process::ExitCode;
 
@@ -37,6 +39,22 @@ fn main() -> ExitCode {
                 None => return ExitCode::from(2),
             },
             "--verbose" | "-v" => verbose = true,
+            "--write-seeds" => {
+                let Some(dir) = args.next() else {
+                    eprintln!("--write-seeds needs a folder");
+                    return ExitCode::from(2);
+                };
+                return match familiar_fuzz::seeds::write_afl_seeds(std::path::Path::new(&dir)) {
+                    Ok(n) => {
+                        println!("{n} seed files in {dir}/{{frames,parser,session}}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("writing seeds to {dir}: {e}");
+                        ExitCode::FAILURE
+                    }
+                };
+            }
             "--help" | "-h" => {
                 println!(
                     "familiar-fuzz [{}…] [--inputs N] [--seed S] [--verbose]",

@@ -107,6 +107,37 @@ fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
     files
 }
 
+/// Writes the corpus as AFL++ inputs under `dir`: `parser/` one frame per file, `frames/` each
+/// frame as a masked text frame after a piece-size byte, `session/` a create, a join and the
+/// frame. Returns how many files it wrote.
+pub fn write_afl_seeds(dir: &Path) -> std::io::Result<usize> {
+    let mut written = 0;
+    for target in ["frames", "parser", "session"] {
+        fs::create_dir_all(dir.join(target))?;
+    }
+    for (i, frame) in corpus().frames.iter().enumerate() {
+        fs::write(dir.join(format!("parser/{i:04}")), frame)?;
+        let mut stream = vec![16u8, 0x81];
+        let len = frame.len();
+        if len <= 125 {
+            stream.push(0x80 | len as u8);
+        } else {
+            stream.push(0x80 | 126);
+            stream.extend_from_slice(&(len.min(0xffff) as u16).to_be_bytes());
+        }
+        // A zero mask: the payload as it is.
+        stream.extend_from_slice(&[0; 4]);
+        stream.extend_from_slice(frame.as_bytes());
+        fs::write(dir.join(format!("frames/{i:04}")), stream)?;
+        let script = format!(
+            "0{{\"type\":\"create\",\"capabilities\":[\"resume\"]}}\n1{{\"type\":\"join_guest\",\"code\":\"{{code:any}}\"}}\n1{frame}\n"
+        );
+        fs::write(dir.join(format!("session/{i:04}")), script)?;
+        written += 3;
+    }
+    Ok(written)
+}
+
 /// The built-in frames: one per line, `#` lines are comments.
 pub fn built_in() -> Vec<String> {
     BUILT_IN
