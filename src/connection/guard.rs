@@ -156,8 +156,7 @@ where
     web::Payload::from_request(req, &mut payload)
         .now_or_never()
         .and_then(Result::ok)
-        // ok: `web::Payload` extraction only moves the payload out; it is ready and infallible.
-        .expect("the payload extractor is immediate")
+        .expect("the payload extractor is immediate") // ok: it only moves the payload out
 }
 
 #[cfg(test)]
