@@ -119,14 +119,15 @@ pub fn check(text: &str) -> Result<String, String> {
     }
 }
 
-/// The slow path, as the documentation defines it, rebuilt here from serde alone: the derived
-/// tagged enum, else the classification of serde_json's `Value`.
+/// The slow path, as the documentation defines it, rebuilt here from serde alone: a frame that
+/// is a JSON object is what the derived tagged enum makes of it, else the classification of
+/// serde_json's `Value`.
 fn reference(text: &str) -> Result<ClientMessage, ParseError> {
+    let value: Value = serde_json::from_str(text).map_err(|_| ParseError::BadJson)?;
+    let object = value.as_object().ok_or(ParseError::NotObject)?;
     if let Ok(msg) = serde_json::from_str::<ClientMessage>(text) {
         return Ok(msg);
     }
-    let value: Value = serde_json::from_str(text).map_err(|_| ParseError::BadJson)?;
-    let object = value.as_object().ok_or(ParseError::NotObject)?;
     let kind = object
         .get("type")
         .and_then(Value::as_str)

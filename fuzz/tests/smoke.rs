@@ -143,3 +143,28 @@ fn the_parser_check_refuses_what_breaks_an_invariant() {
         "ignored:unknown_type"
     );
 }
+
+#[test]
+fn what_afl_found_in_the_parser_stays_fixed() {
+    // An array is not a message, whatever serde's tagged enum makes of it.
+    assert_eq!(
+        parser::check(r#"["create","us"]"#).unwrap(),
+        "err:not_object"
+    );
+    assert_eq!(
+        parser::check("[\n\"chat\",\"hi\"]").unwrap(),
+        "err:not_object"
+    );
+    // The slow path keeps a long number's value (the fast path keeps its text).
+    for frame in [
+        r#"{"type":"webrtc_ice","candidate":{"n":[1111111111111111111111111.0, 1E2]}}"#,
+        r#"{"type":"webrtc_ice","candidate":24427974462987862344296935555.587834555}"#,
+        r#"{"type":"webrtc_ice","candidate":89295555555555555555555493583466278336337723365.82895}"#,
+    ] {
+        assert_eq!(
+            parser::check(frame),
+            Ok("ok:webrtc_ice".to_string()),
+            "{frame}"
+        );
+    }
+}
