@@ -6,6 +6,7 @@
 #   bench/run.sh SCENARIO [familiar-bench flags…]
 #   bench/run.sh relay --rate 60000
 #   BENCH_PORT=18123 BENCH_NO_BUILD=1 bench/run.sh capacity
+#   bench/run.sh fuzz [frames|parser|session] [--inputs N] [--seed S]   (no relay; familiar-fuzz)
 #
 # Any cap below can be overridden from the environment (e.g. MAX_PARTICIPANTS=8). The relay's
 # log goes to target/bench-relay.log. Needs curl. RELAY_BIN runs another relay binary (an older
@@ -26,7 +27,11 @@ fi
 cd "$(dirname "$0")/.."
 
 if [[ -z "${BENCH_NO_BUILD:-}" ]]; then
-    cargo build --release -p familiar-sessions -p familiar-bench
+    if [[ "$1" == fuzz ]]; then
+        cargo build --release -p familiar-fuzz
+    else
+        cargo build --release -p familiar-sessions -p familiar-bench
+    fi
 fi
 
 # Percent of all CPUs busy (not idle, not iowait) over 3 s, from /proc/stat.
@@ -51,6 +56,13 @@ while ((busy > quiet_pct && waited < ${BENCH_QUIET_WAIT:-600})); do
     busy=$(busy_percent)
 done
 echo "machine ${busy}% busy before the run" >&2
+
+# `fuzz` needs no relay: the fuzz targets in-process, a million inputs each unless
+# `--inputs N` says otherwise (familiar-fuzz --help).
+if [[ "$1" == fuzz ]]; then
+    shift
+    exec target/release/familiar-fuzz "$@"
+fi
 
 port="${BENCH_PORT:-18080}"
 log="target/bench-relay.log"

@@ -14,6 +14,7 @@ use familiar_actors::registry::Lookup;
 use serde_json::json;
 
 use crate::address_sockets;
+use crate::connection::guard::guarded_payload;
 use crate::connection::Connection;
 use crate::state::AppState;
 
@@ -157,6 +158,7 @@ async fn websocket(
             retry_secs,
         ));
     };
+    let body = guarded_payload(&req, body, state.config.max_frame_bytes);
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     Connection::start(state.get_ref().clone(), ip, slot, session, stream);
     Ok(response)

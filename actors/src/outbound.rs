@@ -59,6 +59,12 @@ impl CloseWhy {
         reason: "handshake timeout",
         label: "handshake_timeout",
     };
+    /// A text frame (or fragmented text message) that is not UTF-8.
+    pub const INVALID_TEXT: CloseWhy = CloseWhy {
+        code: 1007,
+        reason: "text is not utf-8",
+        label: "invalid_text",
+    };
     /// The peer stopped answering pings.
     pub const SILENT: CloseWhy = CloseWhy {
         code: 1001,

@@ -1,9 +1,11 @@
 //! The connection actor: one per WebSocket, transport only. It decodes frames, enforces
 //! frame-level limits (size, binary, rate, liveness), enters its session through the registry
 //! on `create` / `join` / `resume` (one route, one future), then sends straight to its session
-//! actor, and writes back whatever the session sends it (see [`writer`]). A socket in no session
-//! is closed unless it asks to enter one in time (see [`handshake`]).
+//! actor, and writes back whatever the session sends it (see [`writer`]). Its bytes pass
+//! [`guard`] first, which refuses an oversize frame at its header. A socket in no session is
+//! closed unless it asks to enter one in time (see [`handshake`]).
 
+pub mod guard;
 mod handshake;
 mod writer;
 
@@ -84,10 +86,7 @@ impl Connection {
         ws: actix_ws::Session,
         stream: actix_ws::MessageStream,
     ) {
-        let stream = stream
-            .max_frame_size(state.config.max_frame_bytes)
-            .aggregate_continuations()
-            .max_continuation_size(state.config.max_frame_bytes);
+        let stream = frame_stream(stream, state.config.max_frame_bytes);
         Connection::create(move |ctx| {
             ctx.add_stream(stream);
             Connection {
@@ -163,27 +162,10 @@ impl Connection {
     }
 
     fn dispatch(&mut self, msg: ClientMessage, received: Instant, ctx: &mut Context<Self>) {
-        let request = match msg {
-            ClientMessage::Create {
-                name,
-                username,
-                password,
-                familiar,
-                capabilities,
-            } => Request::Create(CreateRequest {
-                name,
-                username,
-                password,
-                familiar,
-                resumable: capabilities.resume,
-            }),
-            ClientMessage::Join(fields) => join_request(fields, Role::Listener),
-            ClientMessage::JoinGuest(fields) => join_request(fields, Role::Guest),
-            ClientMessage::Resume { token, last_seq } => {
-                Request::Resume(ResumeRequest { token, last_seq })
-            }
-            ClientMessage::Leave {} => return self.leave(ctx),
-            other => {
+        let request = match route(msg) {
+            Route::Enter(request) => request,
+            Route::Leave => return self.leave(ctx),
+            Route::Session(other) => {
                 if let Some(m) = &self.membership {
                     m.session.do_send(Command {
                         from: self.id,
@@ -304,6 +286,43 @@ impl Connection {
     }
 }
 
+/// Where a client message goes.
+pub enum Route {
+    /// `create`, `join`, `join_guest`, `resume`: to the registry, as it takes them.
+    Enter(Request),
+    /// `leave`.
+    Leave,
+    /// Anything else: to the session, if the connection is in one.
+    Session(ClientMessage),
+}
+
+/// Routes a client message as a connection does; public so the session fuzzer drives the
+/// registry and sessions exactly the same way.
+pub fn route(msg: ClientMessage) -> Route {
+    Route::Enter(match msg {
+        ClientMessage::Create {
+            name,
+            username,
+            password,
+            familiar,
+            capabilities,
+        } => Request::Create(CreateRequest {
+            name,
+            username,
+            password,
+            familiar,
+            resumable: capabilities.resume,
+        }),
+        ClientMessage::Join(fields) => join_request(fields, Role::Listener),
+        ClientMessage::JoinGuest(fields) => join_request(fields, Role::Guest),
+        ClientMessage::Resume { token, last_seq } => {
+            Request::Resume(ResumeRequest { token, last_seq })
+        }
+        ClientMessage::Leave {} => return Route::Leave,
+        other => return Route::Session(other),
+    })
+}
+
 /// A `join` or `join_guest` as the registry takes it: the code normalised, the name the first
 /// non-blank of `guest_name` and `username`.
 fn join_request(fields: JoinFields, role: Role) -> Request {
@@ -366,12 +385,16 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Connection {
             }
             return;
         }
-        match item {
-            Ok(AggregatedMessage::Text(text)) => self.on_text(text, ctx),
-            Ok(AggregatedMessage::Binary(_)) => self.send_error(ErrorCode::BinaryNotSupported, ctx),
-            Ok(AggregatedMessage::Ping(payload)) => self.write(Write::Pong(payload), ctx),
-            Ok(AggregatedMessage::Pong(_)) => {}
-            Ok(AggregatedMessage::Close(_)) => {
+        if let Err(e) = &item {
+            log::debug!("connection {}: protocol error {e}", self.id.0);
+        }
+        match (frame_action(&item), item) {
+            (FrameAction::Text, Ok(AggregatedMessage::Text(text))) => self.on_text(text, ctx),
+            (FrameAction::Refuse(code), _) => self.send_error(code, ctx),
+            (FrameAction::Pong, Ok(AggregatedMessage::Ping(payload))) => {
+                self.write(Write::Pong(payload), ctx)
+            }
+            (FrameAction::CloseBack, _) => {
                 self.closing = true;
                 self.write(
                     Write::Close(CloseReason {
@@ -382,18 +405,85 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Connection {
                 );
                 ctx.stop();
             }
-            Err(ProtocolError::Overflow) => self.close(CloseWhy::TOO_BIG, ctx),
-            // The peer vanished without a close frame (tab killed, network gone): a departure
-            // like any other, not a fault.
-            Err(ProtocolError::Io(_)) => ctx.stop(),
-            Err(e) => {
-                log::debug!("connection {}: protocol error {e}", self.id.0);
-                self.close(CloseWhy::PROTOCOL, ctx);
-            }
+            (FrameAction::Fail(why), _) => self.close(why, ctx),
+            (FrameAction::Gone, _) => ctx.stop(),
+            // A pong, or an action that does not match its item (it cannot: one function).
+            _ => {}
         }
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
         ctx.stop();
+    }
+}
+
+/// The client's frames as the relay reads them: frames up to `max_frame_bytes`, fragmented
+/// messages put back together up to the same size. One function, so the fuzzer reads frames
+/// exactly as a connection does.
+pub fn frame_stream(stream: actix_ws::MessageStream, max_frame_bytes: usize) -> AggregatedStream {
+    stream
+        .max_frame_size(max_frame_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(max_frame_bytes)
+}
+
+/// What [`frame_stream`] yields.
+pub type AggregatedStream = actix_ws::AggregatedMessageStream;
+
+/// A fragmented text message that is not UTF-8: actix-ws keeps only the `Utf8Error`'s text.
+fn is_utf8_error(e: &(dyn std::error::Error + Send + Sync)) -> bool {
+    e.to_string().contains("utf-8")
+}
+
+/// What a connection does with one item of its frame stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameAction {
+    /// A text frame: parse it as a client message.
+    Text,
+    /// Answer with this `error` and keep the socket (a binary frame).
+    Refuse(ErrorCode),
+    /// A ping: answer with a pong.
+    Pong,
+    /// Nothing to do (a pong).
+    Nothing,
+    /// The client closed: answer with a normal close.
+    CloseBack,
+    /// A bad frame: close the socket with this code.
+    Fail(CloseWhy),
+    /// The transport itself failed (the peer vanished without a close frame): just stop.
+    Gone,
+}
+
+/// The relay's reading of one item: every protocol error becomes a close with the code that
+/// names it. actix-ws reports some protocol errors as I/O errors (invalid UTF-8, reserved bits,
+/// a fragmented message over the limit); only an error of the transport underneath is a peer
+/// that went away.
+pub fn frame_action(item: &Result<AggregatedMessage, ProtocolError>) -> FrameAction {
+    match item {
+        Ok(AggregatedMessage::Text(_)) => FrameAction::Text,
+        Ok(AggregatedMessage::Binary(_)) => FrameAction::Refuse(ErrorCode::BinaryNotSupported),
+        Ok(AggregatedMessage::Ping(_)) => FrameAction::Pong,
+        Ok(AggregatedMessage::Pong(_)) => FrameAction::Nothing,
+        Ok(AggregatedMessage::Close(_)) => FrameAction::CloseBack,
+        Err(ProtocolError::Overflow) => FrameAction::Fail(CloseWhy::TOO_BIG),
+        Err(ProtocolError::Io(e)) => {
+            let inner = e.get_ref();
+            let payload = inner.and_then(|i| i.downcast_ref::<actix_web::error::PayloadError>());
+            if let Some(actix_web::error::PayloadError::Overflow) = payload {
+                // [`guard`]: a header declared an oversize frame.
+                FrameAction::Fail(CloseWhy::TOO_BIG)
+            } else if payload.is_some() {
+                FrameAction::Gone
+            } else if inner.is_some_and(|i| i.is::<std::str::Utf8Error>() || is_utf8_error(i)) {
+                FrameAction::Fail(CloseWhy::INVALID_TEXT)
+            } else if e.kind() == std::io::ErrorKind::InvalidData {
+                // Reserved bits set.
+                FrameAction::Fail(CloseWhy::PROTOCOL)
+            } else {
+                // actix-ws's one other I/O error: a fragmented message over the limit.
+                FrameAction::Fail(CloseWhy::TOO_BIG)
+            }
+        }
+        Err(_) => FrameAction::Fail(CloseWhy::PROTOCOL),
     }
 }

@@ -163,8 +163,12 @@ impl HotFrame<'_> {
 /// frame first to find `type`); only a failure pays for a second look to say precisely what was
 /// wrong.
 fn parse_slow(text: &str) -> Result<ClientMessage, ParseError> {
-    if let Ok(msg) = serde_json::from_str::<ClientMessage>(text) {
-        return Ok(msg);
+    // serde's tagged enum also reads an array (`["chat","hi"]`: the tag, then the fields in
+    // order); a frame must be an object.
+    if text.trim_start().starts_with('{') {
+        if let Ok(msg) = serde_json::from_str::<ClientMessage>(text) {
+            return Ok(msg);
+        }
     }
     let value: Value = serde_json::from_str(text).map_err(|_| ParseError::BadJson)?;
     let object = value.as_object().ok_or(ParseError::NotObject)?;
@@ -292,6 +296,9 @@ mod tests {
         let err = |text: &str| parse_client_message(text).err();
         assert_eq!(err("{"), Some(ParseError::BadJson));
         assert_eq!(err("[1]"), Some(ParseError::NotObject));
+        // The tagged enum would read these as `create` and `chat` (found by AFL++).
+        assert_eq!(err(r#"["create","us"]"#), Some(ParseError::NotObject));
+        assert_eq!(err(r#" ["chat","hi"]"#), Some(ParseError::NotObject));
         assert_eq!(err(r#"{"a":1}"#), Some(ParseError::MissingType));
         assert_eq!(
             err(r#"{"type":"dance"}"#),
