@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
-use bytestring::ByteString;
 use familiar_actors::core::Core;
 use familiar_actors::ice::IceServerSource;
 use familiar_actors::metrics::Metrics;
@@ -24,7 +23,7 @@ use familiar_actors::token::TokenSigner;
 use crate::config::Config;
 use crate::http;
 use crate::listener;
-use crate::state::AppState;
+use crate::state::{AppState, RestartNotice};
 use crate::turn;
 
 /// How many reconnects a second the relay asks for after a restart: what it took back after a
@@ -36,15 +35,29 @@ const RECONNECTS_PER_SEC: u64 = 10_000;
 /// The shortest spread worth asking for: a few sockets still should not arrive in one instant.
 const MIN_RETRY_JITTER_MS: u64 = 250;
 
-/// The `server_restarting` frame for `sockets` open sockets: come back after `retry_after_ms`,
-/// spread over as long as the relay needs to take them all back.
-fn restart_notice(retry_after_ms: u64, sockets: u64) -> ByteString {
-    let retry_jitter_ms = (sockets * 1000 / RECONNECTS_PER_SEC).max(MIN_RETRY_JITTER_MS);
-    ServerMessage::ServerRestarting {
-        retry_after_ms,
-        retry_jitter_ms: Some(retry_jitter_ms),
+/// The shortest spread for the hosts' window.
+const MIN_HOST_JITTER_MS: u64 = 100;
+
+/// The `server_restarting` frames for `hosts` hosts among `sockets` open sockets: hosts come back
+/// after `retry_after_ms`, spread over as long as the relay needs to take them back; everyone
+/// else after the hosts' window, spread likewise.
+fn restart_notice(retry_after_ms: u64, sockets: u64, hosts: u64) -> RestartNotice {
+    let spread = |n: u64, min: u64| (n * 1000 / RECONNECTS_PER_SEC).max(min);
+    let hosts_window = spread(hosts, MIN_HOST_JITTER_MS);
+    let frame = |retry_after_ms, retry_jitter_ms| {
+        ServerMessage::ServerRestarting {
+            retry_after_ms,
+            retry_jitter_ms: Some(retry_jitter_ms),
+        }
+        .to_text()
+    };
+    RestartNotice {
+        host: frame(retry_after_ms, hosts_window),
+        others: frame(
+            retry_after_ms + hosts_window,
+            spread(sockets.saturating_sub(hosts), MIN_RETRY_JITTER_MS),
+        ),
     }
-    .to_text()
 }
 
 fn thread_count(configured: usize) -> usize {
@@ -161,7 +174,8 @@ pub async fn run(
     // Every socket is told first: clients count the hint from the notice, so it goes out
     // before anything else the drain does (a socket accepted after this is told at once).
     let sockets = state.core.metrics.sockets_live.get().max(0) as u64;
-    let notice = restart_notice(state.config.restart_retry_after_ms, sockets);
+    let hosts = state.core.metrics.sessions_live.get().max(0) as u64;
+    let notice = restart_notice(state.config.restart_retry_after_ms, sockets, hosts);
     state.restarting.send_replace(Some(notice));
     // No new connections from here on: they would only be told to go away.
     public_handle.pause().await;

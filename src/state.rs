@@ -13,6 +13,16 @@ use crate::config::Config;
 use crate::rate::Rates;
 use crate::turn::TurnService;
 
+/// What the drain tells sockets: hosts are asked back first, so that their sessions exist when
+/// their guests return (a guest before its host is refused with `host_not_back` and waits).
+#[derive(Clone)]
+pub struct RestartNotice {
+    /// For a session's host.
+    pub host: ByteString,
+    /// For everyone else, in a session or not.
+    pub others: ByteString,
+}
+
 /// The relay's shared state.
 pub struct AppState {
     /// Every setting, as parsed at start.
@@ -27,7 +37,7 @@ pub struct AppState {
     pub rates: Rates,
     /// Set once by the drain: the `server_restarting` frame every open socket is sent before
     /// its 1012 close, whatever state it is in.
-    pub restarting: watch::Sender<Option<ByteString>>,
+    pub restarting: watch::Sender<Option<RestartNotice>>,
     /// Open sockets per client address, for `MAX_SOCKETS_PER_IP`.
     pub sockets: Arc<AddressSockets>,
 }

@@ -295,9 +295,15 @@ async fn the_drain_tells_every_socket_whatever_its_state_and_ends_with_them() {
     let mut fresh = server.client().await;
 
     server.begin_stop();
-    for ws in [&mut in_session, &mut waiting, &mut after_leave, &mut fresh] {
+    // The host is asked back first, within its window; everyone else after that window.
+    let host_notice = in_session.recv_until("server_restarting").await;
+    assert_eq!(host_notice["retry_after_ms"], 100);
+    let host_window = host_notice["retry_jitter_ms"].as_u64().unwrap();
+    assert!(host_window >= 100, "{host_notice}");
+    assert_eq!(in_session.expect_close().await.0, 1012);
+    for ws in [&mut waiting, &mut after_leave, &mut fresh] {
         let notice = ws.recv_until("server_restarting").await;
-        assert_eq!(notice["retry_after_ms"], 100);
+        assert_eq!(notice["retry_after_ms"], 100 + host_window, "{notice}");
         assert!(
             notice["retry_jitter_ms"].as_u64().unwrap() >= 250,
             "{notice}"

@@ -40,6 +40,8 @@ const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 struct InSession {
     key: SessionKey,
     session: Addr<Session>,
+    /// Its host: told to come back first after a restart.
+    host: bool,
 }
 
 /// The connection actor.
@@ -214,6 +216,7 @@ impl Connection {
                         act.membership = Some(InSession {
                             key: membership.key,
                             session: membership.session,
+                            host: membership.host,
                         });
                         act.host_ended = false;
                     }
@@ -265,7 +268,9 @@ impl Connection {
         };
         ctx.spawn(notice.into_actor(self).map(|notice, act, ctx| {
             if let Some(notice) = notice {
-                act.write(Write::Text(notice), ctx);
+                let host = act.membership.as_ref().is_some_and(|m| m.host);
+                let frame = if host { notice.host } else { notice.others };
+                act.write(Write::Text(frame), ctx);
                 act.close(CloseWhy::RESTARTING, ctx);
             }
         }));

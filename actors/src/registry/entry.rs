@@ -87,6 +87,8 @@ pub struct Membership {
     pub key: SessionKey,
     pub session: Addr<Session>,
     pub user_id: UserId,
+    /// The member is the session's host.
+    pub host: bool,
 }
 
 type Answer = ResponseActFuture<Registry, Result<Membership, JoinError>>;
@@ -103,6 +105,7 @@ impl Registry {
                     key: joined.key,
                     session,
                     user_id: joined.user_id,
+                    host: joined.host,
                 })
             }
             .into_actor(self),

@@ -214,6 +214,7 @@ impl Session {
         Joined {
             key: self.key,
             user_id: self.roster.get(seat).user_id.clone(),
+            host: seat.is_host(),
         }
     }
 

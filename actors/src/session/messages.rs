@@ -100,6 +100,8 @@ impl JoinError {
 pub struct Joined {
     pub key: SessionKey,
     pub user_id: UserId,
+    /// The member is the session's host.
+    pub host: bool,
 }
 
 /// Everything needed to make a session (fresh, or recreated from a host's resume token); the
