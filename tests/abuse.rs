@@ -31,28 +31,6 @@ fn relay_with(configure: impl FnOnce(&mut Config)) -> TestServer {
     })
 }
 
-/// The value of one sample line (`name{labels} value`), 0 when absent.
-fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| {
-            let (name, value) = line.rsplit_once(' ')?;
-            (name == series).then(|| value.parse().ok()).flatten()
-        })
-        .unwrap_or(0.0)
-}
-
-/// Scrapes until `series` reaches `want` (sockets close asynchronously); returns its last value.
-async fn metric_reaches(server: &TestServer, series: &str, want: f64) -> f64 {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let value = sample(&server.metrics().await, series);
-        if value == want || Instant::now() > deadline {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 const HANDSHAKE_CLOSED: &str = "familiar_sockets_closed_total{reason=\"handshake_timeout\"}";
 const SLOW_READERS: &str = "familiar_sockets_closed_total{reason=\"slow_reader\"}";
 

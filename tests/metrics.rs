@@ -3,32 +3,8 @@
 
 mod common;
 
-use std::time::Instant;
-
 use common::*;
 use serde_json::json;
-
-/// The value of one sample line (`name{labels} value`), 0 when absent.
-fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| {
-            let (name, value) = line.rsplit_once(' ')?;
-            (name == series).then(|| value.parse().ok()).flatten()
-        })
-        .unwrap_or(0.0)
-}
-
-/// Scrapes until `series` reaches `want` (sockets close asynchronously) or time runs out.
-async fn wait_for(server: &TestServer, series: &str, want: f64) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = server.metrics().await;
-        if sample(&text, series) == want || Instant::now() > deadline {
-            return text;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test]
 async fn counters_follow_a_scripted_session() {
@@ -71,7 +47,7 @@ async fn counters_follow_a_scripted_session() {
     assert_eq!(ana.expect_close().await.0, 1000);
     drop(ana);
 
-    let text = wait_for(
+    let text = wait_for_metric(
         &server,
         "familiar_sockets_closed_total{reason=\"kicked\"}",
         1.0,
@@ -107,10 +83,10 @@ async fn counters_follow_a_scripted_session() {
     host_ws.recv_until("left").await;
     bob.recv_until("session_ended").await;
     drop(bob);
-    let text = wait_for(&server, "familiar_sessions_live", 0.0).await;
+    let text = wait_for_metric(&server, "familiar_sessions_live", 0.0).await;
     assert_eq!(sample(&text, "familiar_sessions_live"), 0.0);
     assert_eq!(sample(&text, "familiar_participants_live"), 0.0);
-    let text = wait_for(
+    let text = wait_for_metric(
         &server,
         "familiar_sockets_closed_total{reason=\"host_ended\"}",
         1.0,

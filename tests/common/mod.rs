@@ -450,3 +450,31 @@ impl Client {
         }
     }
 }
+
+/// The value of one sample line (`name{labels} value`) of a `/metrics` text, 0 when absent.
+pub fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+        .unwrap_or(0.0)
+}
+
+/// Scrapes `/metrics` until `series` reaches `want` (sockets close asynchronously) or time runs
+/// out; returns the last text.
+pub async fn wait_for_metric(server: &TestServer, series: &str, want: f64) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let text = server.metrics().await;
+        if sample(&text, series) == want || std::time::Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// [`wait_for_metric`], answering the series' last value.
+pub async fn metric_reaches(server: &TestServer, series: &str, want: f64) -> f64 {
+    sample(&wait_for_metric(server, series, want).await, series)
+}
