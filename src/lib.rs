@@ -7,6 +7,7 @@
 //! - [`state`]: what every handler and connection shares ([`state::AppState`]).
 //! - [`address_sockets`]: the open sockets per client address, capped at the upgrade.
 //! - [`connection`]: the per-WebSocket actor (transport only) and its write side.
+//! - [`drain`]: the restart notice and the open sockets it goes to.
 //! - [`rate`]: the per-connection rate classes and token buckets.
 //! - [`turn`]: the ICE server list, with Cloudflare-minted TURN.
 //!
@@ -15,6 +16,7 @@
 pub mod address_sockets;
 pub mod config;
 pub mod connection;
+pub mod drain;
 pub mod http;
 pub mod listener;
 pub mod rate;

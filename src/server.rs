@@ -21,9 +21,10 @@ use familiar_actors::registry::{Registry, ShutdownAll};
 use familiar_actors::token::TokenSigner;
 
 use crate::config::Config;
+use crate::drain::RestartNotice;
 use crate::http;
 use crate::listener;
-use crate::state::{AppState, RestartNotice};
+use crate::state::AppState;
 use crate::turn;
 
 /// How many reconnects a second the relay asks for after a restart: what it took back after a
@@ -108,7 +109,7 @@ pub async fn run(
         core,
         registry: registry.clone(),
         turn,
-        restarting: tokio::sync::watch::Sender::new(None),
+        open_sockets: Default::default(),
         sockets: Default::default(),
     });
 
@@ -171,17 +172,18 @@ pub async fn run(
     }
 
     let started = Instant::now();
-    // Every socket is told first: clients count the hint from the notice, so it goes out
-    // before anything else the drain does (a socket accepted after this is told at once).
-    let sockets = state.core.metrics.sockets_live.get().max(0) as u64;
+    // Sessions stop first, silently (their members stay in the hosts' tokens), so that no one
+    // hears `user_away` from a member whose socket closed for the restart; from then on every
+    // create, join and resume is answered by the restart notice, not by an error.
     let hosts = state.core.metrics.sessions_live.get().max(0) as u64;
+    let sessions = registry.send(ShutdownAll).await.unwrap_or(0);
+    // Then every socket is told, at once: clients count the hint from the notice (a socket
+    // accepted after this is told as it starts).
+    let sockets = state.core.metrics.sockets_live.get().max(0) as u64;
     let notice = restart_notice(state.config.restart_retry_after_ms, sockets, hosts);
-    state.restarting.send_replace(Some(notice));
+    state.open_sockets.tell_all(notice);
     // No new connections from here on: they would only be told to go away.
     public_handle.pause().await;
-    // Sessions stop, silently (their members stay in the hosts' tokens); from then on every
-    // create, join and resume is answered by the restart notice, not by an error.
-    let sessions = registry.send(ShutdownAll).await.unwrap_or(0);
     let drain = Duration::from_millis(state.config.shutdown_drain_ms);
     // Sockets close as clients answer the close frames; exit as soon as the last one has.
     while state.core.metrics.sockets_live.get() > 0 && started.elapsed() < drain {

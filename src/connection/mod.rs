@@ -27,6 +27,7 @@ use familiar_actors::registry::{CreateRequest, Enter, JoinRequest, Request, Resu
 use familiar_actors::session::{Command, Disconnected, JoinError, Leave, Session};
 
 use crate::address_sockets::SocketSlot;
+use crate::drain::{Restart, RestartNotice};
 use crate::rate::{Buckets, RateClass};
 use crate::state::AppState;
 use handshake::HandshakeWindow;
@@ -220,7 +221,7 @@ impl Connection {
                         });
                         act.host_ended = false;
                     }
-                    // The drain's notice answers it (see `watch_restart`).
+                    // The drain's notice answers it (see `restarting`).
                     Err(JoinError::Restarting) => {}
                     Err(e) => {
                         log::info!("connection {}: {kind} refused: {e}", act.id.0);
@@ -258,22 +259,13 @@ impl Connection {
         );
     }
 
-    /// Waits for the drain: then this socket, in a session or not (fresh, waiting for its host,
-    /// after `leave`), gets `server_restarting` and a 1012 close.
-    fn watch_restart(&self, ctx: &mut Context<Self>) {
-        let mut restarting = self.state.restarting.subscribe();
-        let notice = async move {
-            let notice = restarting.wait_for(Option::is_some).await;
-            notice.ok().and_then(|notice| notice.clone())
-        };
-        ctx.spawn(notice.into_actor(self).map(|notice, act, ctx| {
-            if let Some(notice) = notice {
-                let host = act.membership.as_ref().is_some_and(|m| m.host);
-                let frame = if host { notice.host } else { notice.others };
-                act.write(Write::Text(frame), ctx);
-                act.close(CloseWhy::RESTARTING, ctx);
-            }
-        }));
+    /// The drain: this socket, in a session or not (fresh, waiting for its host, after
+    /// `leave`), gets `server_restarting` (a host's asks it back first) and a 1012 close.
+    fn restarting(&mut self, notice: RestartNotice, ctx: &mut Context<Self>) {
+        let host = self.membership.as_ref().is_some_and(|m| m.host);
+        let frame = if host { notice.host } else { notice.others };
+        self.write(Write::Text(frame), ctx);
+        self.close(CloseWhy::RESTARTING, ctx);
     }
 
     /// Pings on a timer and drops a peer that has been silent too long.
@@ -348,11 +340,15 @@ impl Actor for Connection {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.metrics().sockets_live.inc();
         self.watch_liveness(ctx);
-        self.watch_restart(ctx);
+        let socket = ctx.address().recipient();
+        if let Some(notice) = self.state.open_sockets.opened(self.id, socket) {
+            self.restarting(notice, ctx);
+        }
         self.open_handshake_window(Duration::ZERO, ctx);
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
+        self.state.open_sockets.closed(self.id);
         // End the socket politely if no close frame went out yet.
         if let Some(ws) = self.ws.take() {
             actix_rt::spawn(async move {
@@ -370,6 +366,14 @@ impl Actor for Connection {
         let metrics = self.metrics();
         metrics.sockets_live.dec();
         Metrics::inc(&metrics.sockets_closed, "reason", reason);
+    }
+}
+
+impl Handler<Restart> for Connection {
+    type Result = ();
+
+    fn handle(&mut self, Restart(notice): Restart, ctx: &mut Context<Self>) {
+        self.restarting(notice, ctx);
     }
 }
 

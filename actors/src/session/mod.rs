@@ -348,10 +348,12 @@ impl Actor for Session {
         } else {
             self.roster.len()
         };
+        // Anyone still seated is here because the relay is shutting down (an ended session has
+        // let everyone go already). They are not detached: each connection is about to be told
+        // the restart, as a host or not by the membership it still holds.
         let (host, rest) = self.roster.take_all();
-        for member in host.into_iter().chain(rest) {
+        for _ in host.into_iter().chain(rest) {
             self.core.metrics.participants_live.dec();
-            member.deliver(Outbound::Detached { key: self.key });
         }
         log::info!(
             "session {} {} after {}s: {} participants at most, {} at the end",
