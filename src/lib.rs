@@ -8,9 +8,11 @@
 //! - [`connection`]: the per-WebSocket actor (transport only) and its write side.
 //! - [`rate`]: the per-connection rate classes and token buckets.
 //! - [`turn`]: the ICE server list, with Cloudflare-minted TURN.
+//! - [`cluster`]: several machines as one service: code tags, peers, where a session lives.
 //!
 //! The rules of a session live in the `familiar-actors` crate.
 
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod http;

@@ -6,6 +6,7 @@ use actix::prelude::*;
 use familiar_actors::core::Core;
 use familiar_actors::registry::Registry;
 
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::rate::Rates;
 use crate::turn::TurnService;
@@ -22,4 +23,6 @@ pub struct AppState {
     pub turn: Arc<TurnService>,
     /// The per-connection rate classes, read on every message.
     pub rates: Rates,
+    /// The other machines and where sessions live; `None` on a single machine.
+    pub cluster: Option<Arc<Cluster>>,
 }

@@ -3,6 +3,7 @@
 //! on `create` / `join` / `resume` (one route, one future), then sends straight to its session
 //! actor, and writes back whatever the session sends it (see [`writer`]).
 
+mod bridge;
 mod writer;
 
 use std::collections::VecDeque;
@@ -67,6 +68,9 @@ pub struct Connection {
     close_reason: &'static str,
     /// The last session this connection was in ended (the host left).
     host_ended: bool,
+    /// In a cluster: how far this socket's upgrade travelled, and its bridge to the session's
+    /// machine when the session lives elsewhere.
+    link: bridge::Link,
 }
 
 impl Connection {
@@ -74,6 +78,17 @@ impl Connection {
     pub fn start(
         state: Arc<AppState>,
         ip: Option<IpAddr>,
+        ws: actix_ws::Session,
+        stream: actix_ws::MessageStream,
+    ) {
+        Self::start_at_hop(state, ip, 0, ws, stream);
+    }
+
+    /// Starts the actor for a socket whose upgrade passed `hops` cluster machines first.
+    pub fn start_at_hop(
+        state: Arc<AppState>,
+        ip: Option<IpAddr>,
+        hops: u8,
         ws: actix_ws::Session,
         stream: actix_ws::MessageStream,
     ) {
@@ -98,6 +113,7 @@ impl Connection {
                 closing: false,
                 close_reason: "left",
                 host_ended: false,
+                link: bridge::Link::at_hop(hops),
             }
         });
     }
@@ -133,7 +149,7 @@ impl Connection {
         if let Err(retry_after_ms) = self.buckets.take(RateClass::of(&msg)) {
             return self.rate_limited(kind, retry_after_ms, ctx);
         }
-        self.dispatch(msg, received, ctx);
+        self.dispatch(msg, text, received, ctx);
     }
 
     fn rate_limited(&mut self, kind: &'static str, retry_after_ms: u64, ctx: &mut Context<Self>) {
@@ -154,7 +170,13 @@ impl Connection {
         self.write_out(out, ctx);
     }
 
-    fn dispatch(&mut self, msg: ClientMessage, received: Instant, ctx: &mut Context<Self>) {
+    fn dispatch(
+        &mut self,
+        msg: ClientMessage,
+        text: ByteString,
+        received: Instant,
+        ctx: &mut Context<Self>,
+    ) {
         let request = match msg {
             ClientMessage::Create {
                 name,
@@ -188,15 +210,30 @@ impl Connection {
                 return;
             }
         };
-        self.enter(request, received, ctx);
+        self.enter(request, text, received, ctx);
     }
 
     /// Create, join or resume: one message to the registry, run to its end before this
     /// connection reads anything else, so a message sent right after `join` finds it a member.
-    fn enter(&mut self, request: Request, received: Instant, ctx: &mut Context<Self>) {
+    fn enter(
+        &mut self,
+        request: Request,
+        text: ByteString,
+        received: Instant,
+        ctx: &mut Context<Self>,
+    ) {
         if self.membership.is_some() {
             return self.send_error(ErrorCode::AlreadyInSession, ctx);
         }
+        if self.state.cluster.is_some() {
+            // The session may live on another machine (see `bridge`).
+            return self.enter_routed(request, text, received, ctx);
+        }
+        self.enter_here(request, received, ctx);
+    }
+
+    /// Enters through this machine's registry.
+    fn enter_here(&mut self, request: Request, received: Instant, ctx: &mut Context<Self>) {
         let kind = request.kind();
         let enter = Enter {
             conn: self.conn(ctx),
@@ -333,6 +370,9 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Connection {
             if let Ok(AggregatedMessage::Close(_)) = item {
                 ctx.stop();
             }
+            return;
+        }
+        if self.forward_upstream(&item, ctx) {
             return;
         }
         match item {
