@@ -39,6 +39,12 @@ pub struct FlyProxy {
 impl FlyProxy {
     /// Listens on loopback in front of `machines` (id, address).
     pub fn start(machines: Vec<(String, SocketAddr)>) -> Self {
+        Self::start_landing(machines, None)
+    }
+
+    /// As [`FlyProxy::start`], but every request lands first on machine `first` (an index into
+    /// `machines`) when given, not on a random one: the benchmark times each route alone.
+    pub fn start_landing(machines: Vec<(String, SocketAddr)>, first: Option<usize>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -58,9 +64,10 @@ impl FlyProxy {
                         let Ok((client, _)) = listener.accept().await else {
                             continue;
                         };
+                        let _ = client.set_nodelay(true);
                         let (m, c) = (m.clone(), c.clone());
                         tokio::spawn(async move {
-                            let _ = serve(client, m, c).await;
+                            let _ = serve(client, m, c, first).await;
                         });
                     }
                 };
@@ -109,6 +116,7 @@ async fn serve(
     mut client: TcpStream,
     machines: Arc<Mutex<Vec<(String, SocketAddr)>>>,
     counts: Arc<ProxyCounts>,
+    first: Option<usize>,
 ) -> std::io::Result<()> {
     counts.requests.fetch_add(1, Ordering::SeqCst);
     let Some((head, body)) = read_head(&mut client).await? else {
@@ -116,11 +124,12 @@ async fn serve(
     };
     let machines: Vec<(String, SocketAddr)> = machines.lock().unwrap().clone();
     // A random machine that takes the connection, as the proxy skips a stopped one.
-    let start = random() as usize % machines.len().max(1);
+    let start = first.unwrap_or_else(|| random() as usize) % machines.len().max(1);
     let mut chosen = None;
     for i in 0..machines.len() {
         let (id, addr) = &machines[(start + i) % machines.len()];
         if let Ok(stream) = TcpStream::connect(addr).await {
+            stream.set_nodelay(true)?;
             chosen = Some((id.clone(), stream));
             break;
         }
@@ -146,6 +155,7 @@ async fn serve(
                 let Ok(next) = TcpStream::connect(addr).await else {
                     return bad_gateway(&mut client).await;
                 };
+                next.set_nodelay(true)?;
                 request = with_replay_source(&request, &id);
                 id = target;
                 upstream = next;
