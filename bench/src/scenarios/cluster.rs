@@ -68,8 +68,16 @@ pub async fn run(env: &Env, args: &ClusterJoinArgs) -> Result<Report, String> {
     for (key, label, target) in [
         ("join_direct", "join, straight to the owner", &owner),
         ("join_bridged", "join, bridged from another machine", &other),
-        ("join_proxy_owner", "join, proxy lands on the owner", &via_owner),
-        ("join_replayed", "join, proxy lands elsewhere, replayed", &via_other),
+        (
+            "join_proxy_owner",
+            "join, proxy lands on the owner",
+            &via_owner,
+        ),
+        (
+            "join_replayed",
+            "join, proxy lands elsewhere, replayed",
+            &via_other,
+        ),
     ] {
         // A few unmeasured joins first: connections and caches warm.
         joins(target, &code, 20).await?;
@@ -77,7 +85,9 @@ pub async fn run(env: &Env, args: &ClusterJoinArgs) -> Result<Report, String> {
         report.latency(key, label, &latency);
         p50s.push((key, latency));
     }
-    let extra = |a: &Latency, b: &Latency| format!("{:+.3} ms p50, {:+.3} ms p99", a.p50 - b.p50, a.p99 - b.p99);
+    let extra = |a: &Latency, b: &Latency| {
+        format!("{:+.3} ms p50, {:+.3} ms p99", a.p50 - b.p50, a.p99 - b.p99)
+    };
     report.fact(
         "bridge_extra",
         json!({"p50_ms": p50s[1].1.p50 - p50s[0].1.p50, "p99_ms": p50s[1].1.p99 - p50s[0].1.p99}),
