@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use familiar_actors::limits::Limits;
 
+use crate::cluster::ClusterConfig;
 use crate::rate::{Rate, Rates};
 use crate::turn::{CloudflareTurn, StaticTurn, TurnConfig, DEFAULT_CLOUDFLARE_API_BASE};
 
@@ -232,6 +233,10 @@ pub struct Config {
     /// HTTP worker threads (they run the connection actors). 0: one per CPU.
     #[arg(long, env = "WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    /// Several machines as one service (`PEERS`, `MACHINE_ID`, Fly's variables).
+    #[command(flatten)]
+    pub cluster: ClusterConfig,
 }
 
 impl Config {

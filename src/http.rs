@@ -14,6 +14,7 @@ use familiar_actors::registry::Lookup;
 use serde_json::json;
 
 use crate::address_sockets;
+use crate::cluster;
 use crate::connection::guard::guarded_payload;
 use crate::connection::Connection;
 use crate::state::AppState;
@@ -88,8 +89,15 @@ async fn cors_preflight() -> HttpResponse {
     cors(HttpResponse::NoContent().finish())
 }
 
-async fn by_code(state: web::Data<Arc<AppState>>, code: web::Path<String>) -> HttpResponse {
+async fn by_code(
+    state: web::Data<Arc<AppState>>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> HttpResponse {
     let code = SessionCode::parse(&code);
+    if let Some(answer) = cluster::endpoints::lookup_elsewhere(&state, &req, &code).await {
+        return cors(answer);
+    }
     match state.registry.send(Lookup { code }).await {
         Ok(Some(public)) => cors(HttpResponse::Ok().json(public)),
         _ => cors(HttpResponse::NotFound().json(json!({"detail": "Session not found"}))),
@@ -137,8 +145,9 @@ async fn websocket(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let peer = cluster::endpoints::from_peer(&state, &req);
     let allowed = &state.config.allowed_origins;
-    if !allowed.is_empty() {
+    if !allowed.is_empty() && peer.is_none() {
         let origin = req
             .headers()
             .get(header::ORIGIN)
@@ -148,7 +157,13 @@ async fn websocket(
             return Ok(HttpResponse::Forbidden().body("origin not allowed"));
         }
     }
-    let ip = client_ip(&state, &req);
+    if let Some(replay) = cluster::endpoints::replay_socket(&state, &req, peer.as_ref()).await {
+        return Ok(replay);
+    }
+    let (ip, hops) = match &peer {
+        Some(peer) => (peer.client_ip, peer.hops),
+        None => (client_ip(&state, &req), 0),
+    };
     let cap = state.config.max_sockets_per_ip;
     let Ok(slot) = state.sockets.acquire(ip, cap) else {
         let retry_secs = state.config.handshake_timeout_ms.div_ceil(1000).max(1);
@@ -160,7 +175,7 @@ async fn websocket(
     };
     let body = guarded_payload(&req, body, state.config.max_frame_bytes);
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    Connection::start(state.get_ref().clone(), ip, slot, session, stream);
+    Connection::start_at_hop(state.get_ref().clone(), ip, hops, slot, session, stream);
     Ok(response)
 }
 

@@ -10,10 +10,12 @@
 //! - [`drain`]: the restart notice and the open sockets it goes to.
 //! - [`rate`]: the per-connection rate classes and token buckets.
 //! - [`turn`]: the ICE server list, with Cloudflare-minted TURN.
+//! - [`cluster`]: several machines as one service: code tags, peers, where a session lives.
 //!
 //! The rules of a session live in the `familiar-actors` crate.
 
 pub mod address_sockets;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod drain;

@@ -20,6 +20,7 @@ use familiar_actors::protocol::ServerMessage;
 use familiar_actors::registry::{Registry, ShutdownAll};
 use familiar_actors::token::TokenSigner;
 
+use crate::cluster;
 use crate::config::Config;
 use crate::drain::RestartNotice;
 use crate::http;
@@ -101,8 +102,8 @@ pub async fn run(
     let arbiters: Vec<Arbiter> = (0..config.session_threads)
         .map(|_| Arbiter::new())
         .collect();
-    let registry =
-        Registry::new(core.clone(), arbiters.iter().map(Arbiter::handle).collect()).start();
+    let registry = Registry::new(core.clone(), arbiters.iter().map(Arbiter::handle).collect());
+    let (registry, cluster) = cluster::assemble(&config, &core, registry)?;
     let state = Arc::new(AppState {
         rates: config.rates(),
         config,
@@ -111,12 +112,14 @@ pub async fn run(
         turn,
         open_sockets: Default::default(),
         sockets: Default::default(),
+        cluster,
     });
 
     // A peer that takes nothing for the idle timeout is gone, at the TCP level too.
     listener::abort_unread_after(&listener, state.config.idle_timeout());
     let app_state = state.clone();
     let static_dir = state.config.static_dir.clone();
+    let clustered = state.cluster.is_some();
     let public = HttpServer::new(move || {
         let static_dir = static_dir.clone();
         App::new()
@@ -126,6 +129,11 @@ pub async fn run(
                     .add(("Referrer-Policy", "no-referrer"))
                     .add(("X-Content-Type-Options", "nosniff")),
             )
+            .configure(move |cfg| {
+                if clustered {
+                    cluster::endpoints::routes(cfg);
+                }
+            })
             .configure(move |cfg| http::routes(cfg, &static_dir))
     })
     .workers(thread_count(state.config.workers))

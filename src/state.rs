@@ -7,6 +7,7 @@ use familiar_actors::core::Core;
 use familiar_actors::registry::Registry;
 
 use crate::address_sockets::AddressSockets;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::drain::OpenSockets;
 use crate::rate::Rates;
@@ -28,4 +29,6 @@ pub struct AppState {
     pub open_sockets: OpenSockets,
     /// Open sockets per client address, for `MAX_SOCKETS_PER_IP`.
     pub sockets: Arc<AddressSockets>,
+    /// The other machines and where sessions live; `None` on a single machine.
+    pub cluster: Option<Arc<Cluster>>,
 }

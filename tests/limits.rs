@@ -172,6 +172,9 @@ async fn a_frame_of_64_kib_is_accepted_and_one_byte_more_closes_with_1009() {
 
 #[tokio::test]
 async fn the_session_cap_refuses_create_with_the_contract_text() {
+    if per_machine("the session cap") {
+        return;
+    }
     let server = relay_with(|c| c.max_sessions = 2);
     let (mut a, _) = host(&server).await;
     let (_b, _) = host(&server).await;
@@ -197,6 +200,9 @@ async fn the_session_cap_refuses_create_with_the_contract_text() {
 
 #[tokio::test]
 async fn the_session_cap_message_names_the_configured_cap() {
+    if per_machine("the session cap") {
+        return;
+    }
     let server = relay_with(|c| c.max_sessions = 1);
     let (_a, _) = host(&server).await;
     let mut c = server.client().await;
@@ -322,6 +328,9 @@ async fn wrong_passwords_are_throttled_per_session() {
 
 #[tokio::test]
 async fn failed_joins_are_throttled_per_client_ip() {
+    if per_machine("the failed-join throttle") {
+        return;
+    }
     let server = relay_with(|c| c.join_failures_per_minute = 2);
     let (mut h, created) = host(&server).await;
     let code = code_of(&created);
@@ -344,6 +353,9 @@ async fn failed_joins_are_throttled_per_client_ip() {
 
 #[tokio::test]
 async fn wrong_passwords_count_as_failed_joins_for_the_ip() {
+    if per_machine("the failed-join throttle") {
+        return;
+    }
     let server = relay_with(|c| {
         c.join_failures_per_minute = 1;
         c.wrong_passwords_per_minute = 100;
@@ -364,6 +376,9 @@ async fn wrong_passwords_count_as_failed_joins_for_the_ip() {
 
 #[tokio::test]
 async fn fly_client_ip_counts_only_when_trusted() {
+    if per_machine("the failed-join throttle") {
+        return;
+    }
     // Trusted: each Fly-Client-IP has its own budget.
     let server = relay_with(|c| {
         c.join_failures_per_minute = 1;

@@ -25,6 +25,16 @@ impl SessionCode {
         SessionCode(nanoid::nanoid!(CODE_LEN, &ALPHABET))
     }
 
+    /// A fresh random code after `prefix` (a cluster machine's tag, so every machine can tell
+    /// which machine made it). The random part is as long as ever, so the entropy is unchanged;
+    /// an empty prefix is exactly [`SessionCode::generate`].
+    pub fn generate_after(prefix: &str) -> Self {
+        if prefix.is_empty() {
+            return Self::generate();
+        }
+        SessionCode(format!("{prefix}{}", nanoid::nanoid!(CODE_LEN, &ALPHABET)))
+    }
+
     /// Normalises what a person typed or a link carried: case-insensitive, spaces and dashes
     /// ignored. Anything else is kept, so a malformed code simply finds no session.
     pub fn parse(input: &str) -> Self {
@@ -92,6 +102,14 @@ mod tests {
             SessionCode::parse("ABCDEFGHJK")
         );
         assert_eq!(SessionCode::parse("ab cd").as_str(), "ABCD");
+    }
+
+    #[test]
+    fn a_prefix_comes_before_the_full_random_part() {
+        let code = SessionCode::generate_after("A7");
+        assert_eq!(code.as_str().len(), CODE_LEN + 2);
+        assert!(code.as_str().starts_with("A7"));
+        assert_eq!(SessionCode::generate_after("").as_str().len(), CODE_LEN);
     }
 
     #[test]

@@ -93,6 +93,20 @@ impl TokenSigner {
         mac
     }
 
+    /// A key for `purpose` derived from the secret (hex HMAC of the purpose): machines that share
+    /// `SESSION_SECRET` agree on it without sharing anything else, and it reveals nothing of
+    /// the secret or of other purposes' keys.
+    pub fn derive_key(&self, purpose: &str) -> String {
+        let mut mac = self.mac();
+        mac.update(b"familiar-derived-key:");
+        mac.update(purpose.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The token for `claims`.
     pub fn sign(&self, claims: &ResumeClaims) -> String {
         let body = serde_json::to_vec(claims).expect("claims serialize"); // ok: claims are plain strings, numbers and enums, which always serialize.
@@ -248,6 +262,21 @@ mod tests {
         }
         assert!(!signer.unseal("s1", "\"}"));
         assert!(!signer.unseal("s1", "é\"}"));
+    }
+
+    #[test]
+    fn derived_keys_depend_on_secret_and_purpose() {
+        let a = TokenSigner::new(b"secret");
+        assert_eq!(
+            a.derive_key("x"),
+            TokenSigner::new(b"secret").derive_key("x")
+        );
+        assert_ne!(a.derive_key("x"), a.derive_key("y"));
+        assert_ne!(
+            a.derive_key("x"),
+            TokenSigner::new(b"other").derive_key("x")
+        );
+        assert_eq!(a.derive_key("x").len(), 64);
     }
 
     #[test]

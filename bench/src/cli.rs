@@ -59,6 +59,21 @@ pub enum Scenario {
     /// Resumable clients chat while the bench kills and restarts the relay it runs itself;
     /// sessions reclaimed, recovery time per signal, chats lost and doubled.
     Chaos(ChaosArgs),
+    /// A join straight to its session's machine, bridged from another, and replayed by the
+    /// stand-in for Fly's proxy; one at a time, latency each way.
+    ClusterJoin(ClusterJoinArgs),
+}
+
+/// `cluster-join`: the extra cost of a bridged or replayed join (`bench/cluster.sh` runs it).
+#[derive(Debug, Clone, Args)]
+pub struct ClusterJoinArgs {
+    /// The running cluster, `id=host:port` comma-separated as in `PEERS`; the session is made
+    /// on the first, bridged joins land on the second.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub machines: Vec<String>,
+    /// Measured joins each way.
+    #[arg(long, default_value_t = 500)]
+    pub joins: usize,
 }
 
 /// `capacity`: target 3,000 × 5 held at ≤ 20 KB of relay memory per socket.

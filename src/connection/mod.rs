@@ -5,6 +5,7 @@
 //! [`guard`] first, which refuses an oversize frame at its header. A socket in no session is
 //! closed unless it asks to enter one in time (see [`handshake`]).
 
+mod bridge;
 pub mod guard;
 mod handshake;
 mod writer;
@@ -78,6 +79,9 @@ pub struct Connection {
     close_reason: &'static str,
     /// The last session this connection was in ended (the host left).
     host_ended: bool,
+    /// In a cluster: how far this socket's upgrade travelled, and its bridge to the session's
+    /// machine when the session lives elsewhere.
+    link: bridge::Link,
 }
 
 impl Connection {
@@ -85,6 +89,18 @@ impl Connection {
     pub fn start(
         state: Arc<AppState>,
         ip: Option<IpAddr>,
+        slot: Option<SocketSlot>,
+        ws: actix_ws::Session,
+        stream: actix_ws::MessageStream,
+    ) {
+        Self::start_at_hop(state, ip, 0, slot, ws, stream);
+    }
+
+    /// Starts the actor for a socket whose upgrade passed `hops` cluster machines first.
+    pub fn start_at_hop(
+        state: Arc<AppState>,
+        ip: Option<IpAddr>,
+        hops: u8,
         slot: Option<SocketSlot>,
         ws: actix_ws::Session,
         stream: actix_ws::MessageStream,
@@ -108,6 +124,7 @@ impl Connection {
                 closing: false,
                 close_reason: "left",
                 host_ended: false,
+                link: bridge::Link::at_hop(hops),
             }
         });
     }
@@ -143,7 +160,7 @@ impl Connection {
         if let Err(retry_after_ms) = self.buckets.take(RateClass::of(&msg)) {
             return self.rate_limited(kind, retry_after_ms, ctx);
         }
-        self.dispatch(msg, received, ctx);
+        self.dispatch(msg, text, received, ctx);
     }
 
     fn rate_limited(&mut self, kind: &'static str, retry_after_ms: u64, ctx: &mut Context<Self>) {
@@ -164,7 +181,13 @@ impl Connection {
         self.write_out(out, ctx);
     }
 
-    fn dispatch(&mut self, msg: ClientMessage, received: Instant, ctx: &mut Context<Self>) {
+    fn dispatch(
+        &mut self,
+        msg: ClientMessage,
+        text: ByteString,
+        received: Instant,
+        ctx: &mut Context<Self>,
+    ) {
         let request = match route(msg) {
             Route::Enter(request) => request,
             Route::Leave => return self.leave(ctx),
@@ -181,16 +204,31 @@ impl Connection {
                 return;
             }
         };
-        self.enter(request, received, ctx);
+        self.enter(request, text, received, ctx);
     }
 
     /// Create, join or resume: one message to the registry, run to its end before this
     /// connection reads anything else, so a message sent right after `join` finds it a member.
-    fn enter(&mut self, request: Request, received: Instant, ctx: &mut Context<Self>) {
+    fn enter(
+        &mut self,
+        request: Request,
+        text: ByteString,
+        received: Instant,
+        ctx: &mut Context<Self>,
+    ) {
         if self.membership.is_some() {
             return self.send_error(ErrorCode::AlreadyInSession, ctx);
         }
         self.close_handshake_window(ctx);
+        if self.state.cluster.is_some() {
+            // The session may live on another machine (see `bridge`).
+            return self.enter_routed(request, text, received, ctx);
+        }
+        self.enter_here(request, received, ctx);
+    }
+
+    /// Enters through this machine's registry.
+    fn enter_here(&mut self, request: Request, received: Instant, ctx: &mut Context<Self>) {
         let kind = request.kind();
         let enter = Enter {
             conn: self.conn(ctx),
@@ -392,6 +430,9 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Connection {
             if let Ok(AggregatedMessage::Close(_)) = item {
                 ctx.stop();
             }
+            return;
+        }
+        if self.forward_upstream(&item, ctx) {
             return;
         }
         if let Err(e) = &item {

@@ -1,5 +1,9 @@
 //! Test harness: runs the real relay in-process on `127.0.0.1:0` (its own thread and actix
 //! system, real sockets) and speaks real WebSockets to it with tokio-tungstenite.
+//!
+//! In cluster mode ([`cluster_mode`]: the `cluster_suite` test target) every "server" is three
+//! relay machines with a static peer list behind the stand-in for Fly's proxy
+//! ([`fly_proxy`]): each connection lands on a random machine, and the suites run unchanged.
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener};
@@ -15,6 +19,39 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod contract;
+pub mod fly_proxy;
+
+/// Machines per test cluster.
+pub const CLUSTER_MACHINES: usize = 3;
+
+/// True when this test binary runs every relay as a cluster: the `cluster_suite` target (its
+/// binary is named after it), or any suite with `FAMILIAR_TEST_CLUSTER=1`.
+pub fn cluster_mode() -> bool {
+    static MODE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| {
+        std::env::var("FAMILIAR_TEST_CLUSTER").is_ok_and(|v| v == "1")
+            || std::env::current_exe().is_ok_and(|exe| {
+                exe.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("cluster_suite"))
+            })
+    })
+}
+
+/// True (and says so) in cluster mode for a test of `limit`, which each machine keeps for
+/// itself (docs/operations.md): such a test runs against one relay only.
+pub fn per_machine(limit: &str) -> bool {
+    if cluster_mode() {
+        eprintln!("{limit} is per machine: this test runs against a single relay");
+    }
+    cluster_mode()
+}
+
+/// The machines of a cluster-mode server and the proxy in front of them.
+pub struct Machines {
+    pub machines: Vec<TestServer>,
+    pub proxy: fly_proxy::FlyProxy,
+}
 
 /// How long a test waits for a message that must come.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -25,6 +62,8 @@ pub struct TestServer {
     pub metrics_addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Cluster mode: the machines behind the proxy at `addr`.
+    pub cluster: Option<Machines>,
 }
 
 /// The configuration tests start from: no STUN (nothing leaves this machine), no static files,
@@ -57,6 +96,9 @@ impl TestServer {
     }
 
     pub fn start_config(config: Config) -> Self {
+        if cluster_mode() {
+            return Self::start_cluster(config, CLUSTER_MACHINES);
+        }
         // Bound as the binary binds them (explicit backlog), not with std's fixed 128.
         let listener = listener::bind("127.0.0.1", 0, config.listen_backlog).unwrap();
         let metrics_listener = listener::bind("127.0.0.1", 0, config.listen_backlog).unwrap();
@@ -103,6 +145,58 @@ impl TestServer {
             metrics_addr,
             shutdown: Some(tx),
             thread: Some(thread),
+            cluster: None,
+        }
+    }
+
+    /// `n` machines with `config`, a static peer list (`m0`, `m1`, …) and replay routing,
+    /// behind the stand-in proxy; `addr` is the proxy's. Without a `SESSION_SECRET` they get
+    /// one: a cluster needs it.
+    pub fn start_cluster(config: Config, n: usize) -> Self {
+        Self::start_cluster_routed(config, n, familiar_sessions::cluster::Routing::Replay)
+    }
+
+    /// As [`TestServer::start_cluster`], with `routing` (bridge: the proxy is then no more
+    /// than a TCP proxy, since no machine answers `fly-replay`).
+    pub fn start_cluster_routed(
+        config: Config,
+        n: usize,
+        routing: familiar_sessions::cluster::Routing,
+    ) -> Self {
+        let listeners: Vec<TcpListener> = (0..n)
+            .map(|_| listener::bind("127.0.0.1", 0, config.listen_backlog).unwrap())
+            .collect();
+        let ids: Vec<(String, SocketAddr)> = listeners
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (format!("m{i}"), l.local_addr().unwrap()))
+            .collect();
+        let peers: Vec<String> = ids.iter().map(|(id, a)| format!("{id}={a}")).collect();
+        let machines = listeners
+            .into_iter()
+            .zip(&ids)
+            .map(|(listener, (id, addr))| {
+                let mut config = config.clone();
+                config.cluster.peers = peers.clone();
+                config.cluster.machine_id = Some(id.clone());
+                config.cluster.cluster_routing = routing;
+                config.cluster.cluster_probe_ms = 200;
+                if config.session_secret.is_none() {
+                    config.session_secret = Some("cluster-suite-secret".into());
+                }
+                let metrics_listener =
+                    listener::bind("127.0.0.1", 0, config.listen_backlog).unwrap();
+                let metrics_addr = metrics_listener.local_addr().unwrap();
+                Self::start_on(config, listener, metrics_listener, *addr, metrics_addr)
+            })
+            .collect::<Vec<_>>();
+        let proxy = fly_proxy::FlyProxy::start(ids);
+        TestServer {
+            addr: proxy.addr,
+            metrics_addr: machines[0].metrics_addr,
+            shutdown: None,
+            thread: None,
+            cluster: Some(Machines { machines, proxy }),
         }
     }
 
@@ -125,6 +219,10 @@ impl TestServer {
     }
 
     fn stop_inner(&mut self) {
+        if let Some(cluster) = &mut self.cluster {
+            cluster.machines.iter_mut().for_each(TestServer::begin_stop);
+            cluster.machines.iter_mut().for_each(TestServer::stop_inner);
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -135,6 +233,9 @@ impl TestServer {
 
     /// Triggers shutdown without waiting (the caller watches its clients meanwhile).
     pub fn begin_stop(&mut self) {
+        if let Some(cluster) = &mut self.cluster {
+            cluster.machines.iter_mut().for_each(TestServer::begin_stop);
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -333,7 +434,13 @@ pub async fn guest_declaring(
     name: &str,
     capabilities: Value,
 ) -> (Client, Value) {
-    let mut c = server.client().await;
+    // In a cluster our guest page names the code in the URL, so the proxy routes it; every
+    // other client here speaks as the Familiar app and older pages do, and is bridged.
+    let mut c = if cluster_mode() {
+        Client::connect(&format!("{}?code={code}", server.ws_url())).await
+    } else {
+        server.client().await
+    };
     let mut join = json!({"type": "join_guest", "code": code, "guest_name": name});
     if !capabilities.is_null() {
         join["capabilities"] = capabilities;

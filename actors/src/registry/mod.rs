@@ -77,6 +77,8 @@ pub struct Registry {
     ended: HashMap<SessionCode, Instant>,
     /// Set by [`ShutdownAll`]: no new sessions from then on.
     shutting_down: bool,
+    /// Put before every new code: empty on a single machine, the machine's tag in a cluster.
+    code_prefix: String,
 }
 
 pub use entry::{CreateRequest, Enter, JoinRequest, Membership, Request, ResumeRequest};
@@ -95,7 +97,14 @@ impl Registry {
             hosted: HashMap::new(),
             ended: HashMap::new(),
             shutting_down: false,
+            code_prefix: String::new(),
         }
+    }
+
+    /// New codes start with `prefix` (a cluster machine's tag, see `src/cluster`).
+    pub fn with_code_prefix(mut self, prefix: &str) -> Self {
+        self.code_prefix = prefix.to_string();
+        self
     }
 
     fn pick_arbiter(&mut self, home: &ArbiterHandle) -> ArbiterHandle {
@@ -112,7 +121,7 @@ impl Registry {
 
     fn fresh_code(&self) -> SessionCode {
         loop {
-            let code = SessionCode::generate();
+            let code = SessionCode::generate_after(&self.code_prefix);
             if !self.sessions.contains_key(&code) && !self.ended.contains_key(&code) {
                 return code;
             }
@@ -273,5 +282,45 @@ impl Handler<CountSessions> for Registry {
 
     fn handle(&mut self, _: CountSessions, _: &mut Context<Self>) -> usize {
         self.sessions.len()
+    }
+}
+
+/// The public face of the session under `code` if it lives here and this relay is not shutting
+/// down: what another cluster machine asks before it sends a client here.
+#[derive(Message)]
+#[rtype(result = "Option<PublicSession>")]
+pub struct Holds {
+    pub code: SessionCode,
+}
+
+impl Handler<Holds> for Registry {
+    type Result = ResponseFuture<Option<PublicSession>>;
+
+    fn handle(&mut self, msg: Holds, _: &mut Context<Self>) -> Self::Result {
+        let addr = self
+            .sessions
+            .get(&msg.code)
+            .filter(|_| !self.shutting_down)
+            .map(|e| e.addr.clone());
+        Box::pin(async move {
+            match addr {
+                Some(addr) => addr.send(GetPublic).await.ok(),
+                None => None,
+            }
+        })
+    }
+}
+
+/// Whether this relay still takes sessions (false once [`ShutdownAll`] ran): a draining cluster
+/// machine is no place to send anyone.
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct Accepting;
+
+impl Handler<Accepting> for Registry {
+    type Result = bool;
+
+    fn handle(&mut self, _: Accepting, _: &mut Context<Self>) -> bool {
+        !self.shutting_down
     }
 }

@@ -4,6 +4,7 @@
 mod capacity;
 mod chaos;
 mod chat;
+mod cluster;
 mod handshake;
 mod relay;
 
@@ -48,6 +49,7 @@ pub async fn run(cli: Cli, client_fd: FdLimit) -> Result<Report, String> {
         Scenario::Relay(args) => relay::run(&env, &args).await?,
         Scenario::Chat(args) => chat::run(&env, &args).await?,
         Scenario::Chaos(args) => chaos::run(&env, &args).await?,
+        Scenario::ClusterJoin(args) => cluster::run(&env, &args).await?,
     };
     cpu_facts(&mut report, "cpu_whole_run", "whole run", &meter.read());
     let load_after = system::load_average();

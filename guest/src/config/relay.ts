@@ -3,9 +3,13 @@
 
 const API_PATH = '/api/v1/sessions';
 
-/** The protocol WebSocket: wss on an https page, ws otherwise. */
-export function socketUrl(loc: Pick<Location, 'protocol' | 'host'> = location): string {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}${API_PATH}/ws`;
+/**
+ * The protocol WebSocket: wss on an https page, ws otherwise. The guest page passes its `code`:
+ * a relay of several machines then sends the socket to the session's machine before the upgrade.
+ */
+export function socketUrl(loc: Pick<Location, 'protocol' | 'host'> = location, code?: string): string {
+  const url = `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}${API_PATH}/ws`;
+  return code ? `${url}?code=${encodeURIComponent(code)}` : url;
 }
 
 /** The public lookup of a session by its code. */

@@ -4,14 +4,18 @@
 // closing or leaving the tab leaves the session at once, as the Familiar app does, rather than
 // leaving the others waiting out the relay's grace period for a dropped connection. The host page
 // stays (`leaveOnPageHide: false`): a reload must not end everyone's session, so it resumes.
+// The guest page names its session's code, which goes into the socket's URL (see `socketUrl`).
 
 import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { SessionClient, type ClientStatus } from '../protocol/client';
 import type { ServerMessage } from '../protocol/wire';
 import { socketUrl } from '../config/relay';
 
-export function useSessionClient(tokenKey: string, { leaveOnPageHide = true } = {}): SessionClient {
-  const [client] = useState(() => new SessionClient({ url: socketUrl(), tokenKey }));
+export function useSessionClient(
+  tokenKey: string,
+  { leaveOnPageHide = true, code }: { leaveOnPageHide?: boolean; code?: string } = {},
+): SessionClient {
+  const [client] = useState(() => new SessionClient({ url: socketUrl(location, code), tokenKey }));
   useEffect(() => {
     client.connect();
     const leave = () => client.leave();

@@ -44,6 +44,12 @@ describe('relay URLs', () => {
     expect(socketUrl({ protocol: 'http:', host: 'localhost:8000' })).toBe('ws://localhost:8000/api/v1/sessions/ws');
   });
 
+  it("names the guest's code in the socket URL, so a cluster routes it before the upgrade", () => {
+    expect(socketUrl({ protocol: 'https:', host: 'relay.example' }, 'ab cd')).toBe(
+      'wss://relay.example/api/v1/sessions/ws?code=ab%20cd',
+    );
+  });
+
   it('builds lookup and share links', () => {
     expect(byCodeUrl('AB C')).toBe('/api/v1/sessions/by-code/AB%20C');
     expect(listenUrl('ABC123', 'https://relay.example')).toBe('https://relay.example/listen/ABC123');

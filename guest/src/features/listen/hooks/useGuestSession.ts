@@ -20,7 +20,7 @@ import { useRemoteAudio } from './useRemoteAudio';
 export type { GuestState } from '../lib/guestState';
 
 export function useGuestSession(code: string, turnAvailable: boolean) {
-  const client = useSessionClient(`familiar:resume:${code}`);
+  const client = useSessionClient(`familiar:resume:${code}`, { code });
   const status = useClientStatus(client);
   const audio = useRemoteAudio();
   const [room, dispatch] = useReducer(sessionReducer, initialSessionState);
