@@ -22,18 +22,11 @@ fi
 
 base="${BENCH_PORT:-18090}"
 peers="m0=127.0.0.1:$base,m1=127.0.0.1:$((base + 1)),m2=127.0.0.1:$((base + 2))"
-export HOST=127.0.0.1 METRICS_PORT=0 STUN_URLS= PEERS="$peers" CLUSTER_ROUTING=replay
+export HOST=127.0.0.1 PEERS="$peers" CLUSTER_ROUTING=replay
 export SESSION_SECRET="${SESSION_SECRET:-bench-cluster-secret}"
-export MAX_SESSIONS="${MAX_SESSIONS:-10000}" MAX_PARTICIPANTS="${MAX_PARTICIPANTS:-64}"
-export RATE_CHAT_PER_SEC="${RATE_CHAT_PER_SEC:-1000}" RATE_CHAT_BURST="${RATE_CHAT_BURST:-1000}"
-export RATE_SIGNAL_PER_SEC="${RATE_SIGNAL_PER_SEC:-100000}" RATE_SIGNAL_BURST="${RATE_SIGNAL_BURST:-100000}"
-export RATE_OTHER_PER_SEC="${RATE_OTHER_PER_SEC:-1000}" RATE_OTHER_BURST="${RATE_OTHER_BURST:-1000}"
 export JOIN_FAILURES_PER_MINUTE="${JOIN_FAILURES_PER_MINUTE:-100000}"
-# Every bench client shares loopback: the per-address caps raised, as bench/run.sh does.
-export MAX_SESSIONS_PER_IP="${MAX_SESSIONS_PER_IP:-$MAX_SESSIONS}"
-export MAX_SOCKETS_PER_IP="${MAX_SOCKETS_PER_IP:-100000}"
-export RUST_LOG="${RUST_LOG:-warn}"
-ulimit -n "$(ulimit -Hn)"
+# shellcheck source=bench/caps.sh
+source bench/caps.sh
 
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT

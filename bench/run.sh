@@ -71,18 +71,11 @@ log="target/bench-relay.log"
 # guests over 50 sessions), and rate limits far above what one benchmark client sends (a relay
 # host sends 550 ICE/s; a chat participant 1/s). Every bench client is 127.0.0.1, and loopback
 # gets no exemption from the per-address caps, so they go as high as the relay-wide ones.
-export PORT="$port" HOST=127.0.0.1 METRICS_PORT=0 STUN_URLS=
-export MAX_SESSIONS="${MAX_SESSIONS:-10000}"
-export MAX_SESSIONS_PER_IP="${MAX_SESSIONS_PER_IP:-$MAX_SESSIONS}"
-export MAX_SOCKETS_PER_IP="${MAX_SOCKETS_PER_IP:-100000}"
-export MAX_PARTICIPANTS="${MAX_PARTICIPANTS:-64}"
-export RATE_CHAT_PER_SEC="${RATE_CHAT_PER_SEC:-1000}" RATE_CHAT_BURST="${RATE_CHAT_BURST:-1000}"
-export RATE_SIGNAL_PER_SEC="${RATE_SIGNAL_PER_SEC:-100000}" RATE_SIGNAL_BURST="${RATE_SIGNAL_BURST:-100000}"
-export RATE_OTHER_PER_SEC="${RATE_OTHER_PER_SEC:-1000}" RATE_OTHER_BURST="${RATE_OTHER_BURST:-1000}"
-export RUST_LOG="${RUST_LOG:-warn}"
+export PORT="$port" HOST=127.0.0.1
+# shellcheck source=bench/caps.sh
+source bench/caps.sh
 
-# Each process gets its hard open-file limit (20,000 here): 18,000 relay sockets fit.
-ulimit -n "$(ulimit -Hn)"
+# caps.sh also raises the open-file limit to the hard one (20,000 here): 18,000 relay sockets fit.
 
 # `chaos` starts, kills and restarts the relay itself (with these caps from the environment).
 if [[ "$1" == chaos ]]; then
