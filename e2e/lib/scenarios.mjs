@@ -112,10 +112,11 @@ export async function relayRestartKeepsAudio(t, relay, { host, guest, guestName,
   });
   t.diagnostic(`both pages back in the session ${Date.now() - restartedAt} ms after the relay restarted`);
 
-  // A little more audio after both are back, then judge the whole window.
+  // A little more audio after both are back, then judge the whole window (2.5 s: a restart is
+  // now over in a few hundred ms, and the window must still hold 20 samples at 100 ms).
   await guest.waitForFunction((silent) => window.__e2eAudio.level() > silent, SILENT, { polling: 100, timeout: 10_000 });
   const mark = await guest.evaluate(() => performance.now());
-  await guest.waitForFunction((m) => performance.now() - m > 1500, mark, { polling: 100 });
+  await guest.waitForFunction((m) => performance.now() - m > 2500, mark, { polling: 100 });
   const samples = await guest.evaluate(() => window.__e2eAudio.stopSampling());
   const silence = longestSilence(samples);
   const silent = samples.filter((s) => !(s.level > SILENT)).length;
