@@ -14,14 +14,11 @@ pub mod config;
 pub mod endpoints;
 pub mod wire;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use actix::prelude::*;
-use actix::WeakRecipient;
 use familiar_actors::code::{SessionCode, ALPHABET, CODE_LEN};
-use familiar_actors::outbound::{CloseWhy, Outbound};
-use familiar_actors::protocol::ServerMessage;
 use familiar_actors::registry::{Accepting, Holds, Registry, Request};
 use familiar_actors::token::TokenSigner;
 use futures_util::future::{join_all, select_ok};
@@ -35,9 +32,6 @@ pub const TAG_LEN: usize = 2;
 
 /// How long a probe or an owner query waits for a peer.
 const PEER_DEADLINE: Duration = Duration::from_millis(800);
-
-/// How often a machine checks whether it has started draining.
-const DRAIN_WATCH: Duration = Duration::from_millis(100);
 
 /// Past this many machines a request is served where it is: no loops, whatever the tables say.
 const MAX_HOPS: u8 = 2;
@@ -58,7 +52,6 @@ pub fn assemble(
     let cluster = Cluster::from_config(
         &config.cluster,
         config.port,
-        config.restart_retry_after_ms,
         config.session_secret.as_deref(),
         &core.tokens,
         registry.clone(),
@@ -119,10 +112,6 @@ pub struct Cluster {
     /// The cluster key peers present ([`wire::KEY_HEADER`]), derived from `SESSION_SECRET`.
     pub key: String,
     peers: RwLock<Vec<Peer>>,
-    /// Sockets bridged from here to another machine: told to reconnect when this one drains.
-    bridges: Mutex<Vec<WeakRecipient<Outbound>>>,
-    /// What `server_restarting` tells a bridged client to wait.
-    restart_retry_after_ms: u64,
     discovery: Discovery,
     probe_every: Duration,
     registry: Addr<Registry>,
@@ -173,7 +162,6 @@ impl Cluster {
     pub fn from_config(
         config: &ClusterConfig,
         port: u16,
-        restart_retry_after_ms: u64,
         secret: Option<&str>,
         tokens: &TokenSigner,
         registry: Addr<Registry>,
@@ -215,8 +203,6 @@ impl Cluster {
             routing: config.routing(),
             key: tokens.derive_key("cluster"),
             peers: RwLock::new(peers),
-            bridges: Mutex::new(Vec::new()),
-            restart_retry_after_ms,
             discovery,
             probe_every: Duration::from_millis(config.cluster_probe_ms.max(50)),
             registry,
@@ -349,49 +335,11 @@ impl Cluster {
         }
     }
 
-    /// Files a socket bridged from here, to be told `server_restarting` if this machine drains.
-    pub fn file_bridge(&self, conn: &Recipient<Outbound>) {
-        if let Ok(mut bridges) = self.bridges.lock() {
-            bridges.retain(|b| b.upgrade().is_some());
-            bridges.push(conn.downgrade());
-        }
-    }
-
-    /// Tells every bridged socket what a session tells its members when its machine stops:
-    /// `server_restarting`, then close 1012; they come back through a machine that stays.
-    fn release_bridges(&self) {
-        let bridges = match self.bridges.lock() {
-            Ok(mut bridges) => std::mem::take(&mut *bridges),
-            Err(_) => return,
-        };
-        let notice = ServerMessage::ServerRestarting {
-            retry_after_ms: self.restart_retry_after_ms,
-            retry_jitter_ms: None,
-        }
-        .to_text();
-        for conn in bridges.iter().filter_map(WeakRecipient::upgrade) {
-            conn.do_send(Outbound::Frame(notice.clone()));
-            conn.do_send(Outbound::Close(CloseWhy::RESTARTING));
-        }
-    }
-
     /// Keeps the peer table fresh until the system stops: every `probe_every`, each peer is
-    /// asked who it is and whether it takes sessions (on Fly, after re-reading the DNS). Also
-    /// watches for this machine's drain, to release its bridges.
+    /// asked who it is and whether it takes sessions (on Fly, after re-reading the DNS). A
+    /// socket bridged from here hears a drain of this machine like every other open socket
+    /// (`drain::OpenSockets`), so nothing here watches for one.
     pub fn start(self: &Arc<Self>) {
-        let watched = Arc::downgrade(self);
-        actix_rt::spawn(async move {
-            loop {
-                let Some(this) = watched.upgrade() else {
-                    return;
-                };
-                if !this.registry.send(Accepting).await.unwrap_or(true) {
-                    this.release_bridges();
-                }
-                drop(this);
-                actix_rt::time::sleep(DRAIN_WATCH).await;
-            }
-        });
         let cluster = Arc::downgrade(self);
         actix_rt::spawn(async move {
             loop {

@@ -122,10 +122,7 @@ impl Connection {
         let first = text.clone();
         let bridged = async move {
             match open_upstream(&cluster, &owner, hops, ip, first, conn.clone()).await {
-                Ok(upstream) => {
-                    cluster.file_bridge(&conn);
-                    Some(upstream)
-                }
+                Ok(upstream) => Some(upstream),
                 Err(e) => {
                     // Died since the last probe: routed again without it (the session may be
                     // restored elsewhere already, or here by this very resume).
